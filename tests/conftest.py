@@ -2,12 +2,13 @@
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session
 
 from shared_models import Base, create_engine_for, make_sessionmaker
@@ -38,16 +39,36 @@ def reset_schema(url: str) -> None:
     command.upgrade(alembic_config(url), "head")
 
 
+@contextmanager
+def private_postgres_database(server_url: str) -> Iterator[str]:
+    """A database of this run's own on the PostgreSQL server, so concurrent runs never collide."""
+    name = f"cutover_test_{os.getpid()}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session", params=DATABASE_PARAMS)
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """A migrated, empty database; one per backend for the whole run."""
     if request.param == "postgres":
         assert POSTGRES_URL is not None
-        url = POSTGRES_URL
+        with private_postgres_database(POSTGRES_URL) as url:
+            reset_schema(url)
+            yield url
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-    reset_schema(url)
-    return url
+        reset_schema(url)
+        yield url
 
 
 @pytest.fixture(scope="session")

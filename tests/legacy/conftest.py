@@ -1,0 +1,71 @@
+"""Legacy API fixtures: tests speak HTTP only, so the suite also runs through the gateway."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from legacy_flask import create_app
+from legacy_flask.extensions import db
+from tests.legacy.helpers import Account, create_account
+from tests.legacy.upstream import UpstreamServer
+
+UPSTREAM_TIMEOUT = 0.3
+
+
+@pytest.fixture(scope="session")
+def upstream() -> Iterator[UpstreamServer]:
+    """The real upstream server /fetch-data calls; tests switch its behaviour."""
+    server = UpstreamServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture(autouse=True)
+def _upstream_answers_json(upstream: UpstreamServer) -> Iterator[None]:
+    """Whatever a test switched the upstream to, the next one starts from plain JSON."""
+    upstream.set_behaviour("json")
+    upstream.hits.clear()
+    yield
+    upstream.set_behaviour("json")
+
+
+@pytest.fixture(scope="session")
+def legacy_app(database_url: str, upstream: UpstreamServer) -> Iterator[Flask]:
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "UPSTREAM_URL": upstream.url,
+            "UPSTREAM_TIMEOUT": UPSTREAM_TIMEOUT,
+            "SECRET_KEY": "legacy-tests",
+        }
+    )
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session", params=["direct"])
+def api_target(request: pytest.FixtureRequest, legacy_app: Flask) -> dict[str, Any]:
+    """Keyword arguments for an httpx.Client that reaches the API under test."""
+    # "gateway": return {"base_url": "http://127.0.0.1:<port>"} of a running uvicorn gateway.
+    return {"transport": httpx.WSGITransport(app=legacy_app), "base_url": "http://localhost"}
+
+
+@pytest.fixture
+def client(clean_db: object, api_target: dict[str, Any]) -> Iterator[httpx.Client]:
+    with httpx.Client(**api_target) as http:
+        yield http
+
+
+@pytest.fixture
+def alice(db_session: Session) -> Account:
+    return create_account(db_session, "alice")
+
+
+@pytest.fixture
+def bob(db_session: Session) -> Account:
+    return create_account(db_session, "bob")
