@@ -16,8 +16,9 @@ def seed(session: Session) -> bool:
     """Insert the demo rows unless they are there; True when something was added."""
     if session.scalar(select(User).where(User.username == "alice")) is not None:
         return False
-    alice = User(username="alice", email="alice@example.com", password_hash=hash_password(DEMO_PASSWORD))
-    bob = User(username="bob", email="bob@example.com", password_hash=hash_password(DEMO_PASSWORD), age=42)
+    password_hash = hash_password(DEMO_PASSWORD)
+    alice = User(username="alice", email="alice@example.com", password_hash=password_hash)
+    bob = User(username="bob", email="bob@example.com", password_hash=password_hash, age=42)
     session.add_all([alice, bob])
     session.flush()
     session.add_all(
@@ -31,9 +32,8 @@ def seed(session: Session) -> bool:
         ]
     )
     for title in ("Groceries", "Ideas"):
-        session.add(
-            Note(owner_id=alice.id, title=title, body="", change_seq=next_change_seq(session, alice.id))
-        )
+        seq = next_change_seq(session, alice.id)
+        session.add(Note(owner_id=alice.id, title=title, body="", change_seq=seq))
     session.commit()
     return True
 

@@ -1,4 +1,4 @@
-"""Database fixtures: every database test runs on SQLite, and on PostgreSQL when TEST_DATABASE_URL is set."""
+"""Database fixtures: on SQLite always, and on PostgreSQL when TEST_DATABASE_URL is set."""
 
 import os
 from collections.abc import Iterator
