@@ -1,0 +1,1 @@
+"""Benchmark harness: gateway speed against Flask on gunicorn and FastAPI alone."""
