@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from legacy_flask import create_app
 from legacy_flask.extensions import db
 from tests.legacy.helpers import Account, create_account
+from tests.cutover.servers import serve_uvicorn
 from tests.legacy.upstream import UpstreamServer
 
 UPSTREAM_TIMEOUT = 0.3
@@ -48,11 +49,22 @@ def legacy_app(database_url: str, upstream: UpstreamServer) -> Iterator[Flask]:
         db.engine.dispose()
 
 
-@pytest.fixture(scope="session", params=["direct"])
-def api_target(request: pytest.FixtureRequest, legacy_app: Flask) -> dict[str, Any]:
-    """Keyword arguments for an httpx.Client that reaches the API under test."""
-    # "gateway": return {"base_url": "http://127.0.0.1:<port>"} of a running uvicorn gateway.
-    return {"transport": httpx.WSGITransport(app=legacy_app), "base_url": "http://localhost"}
+@pytest.fixture(scope="session", params=["direct", "gateway"])
+def api_target(
+    request: pytest.FixtureRequest, legacy_app: Flask, database_url: str, upstream: UpstreamServer
+) -> Iterator[dict[str, Any]]:
+    """Keyword arguments for an httpx.Client reaching the API: Flask itself, or the real gateway."""
+    if request.param == "direct":
+        yield {"transport": httpx.WSGITransport(app=legacy_app), "base_url": "http://localhost"}
+        return
+    env = {
+        "DATABASE_URL": database_url,
+        "UPSTREAM_URL": upstream.url,
+        "UPSTREAM_TIMEOUT": str(UPSTREAM_TIMEOUT),
+        "SECRET_KEY": legacy_app.config["SECRET_KEY"],
+    }
+    with serve_uvicorn("gateway:app", env=env) as server:
+        yield {"base_url": server.url}
 
 
 @pytest.fixture

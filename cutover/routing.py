@@ -1,0 +1,283 @@
+"""The one per-request decision: which side answers (method, path), routed as Flask would."""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.routing import BaseConverter, Map, MapAdapter, RequestRedirect, Rule
+
+from cutover.inventory import LegacyRoute, NativeRoute
+
+DEFAULT_CACHE_SIZE = 10_000
+
+
+class Action(enum.Enum):
+    """What the gateway does with a request."""
+
+    NATIVE = "native"
+    NATIVE_HEAD = "native-head"  # run GET natively, send no body
+    LEGACY = "legacy"
+    OPTIONS = "options"  # Flask's automatic OPTIONS, for a path only the new app still has
+    REDIRECT = "redirect"  # werkzeug's strict-slash/merge-slash redirect, likewise
+    METHOD_NOT_ALLOWED = "method-not-allowed"  # werkzeug's 405, likewise
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """An action, and for 405/OPTIONS answers the `Allow` value listing both sides' methods."""
+
+    action: Action
+    allow: str | None = None
+
+
+NATIVE = Decision(Action.NATIVE)
+NATIVE_HEAD = Decision(Action.NATIVE_HEAD)
+LEGACY = Decision(Action.LEGACY)
+REDIRECT = Decision(Action.REDIRECT)
+
+
+class _StarletteString(BaseConverter):
+    regex = "[^/]+"
+
+
+class _StarlettePath(BaseConverter):
+    regex = ".*"
+    part_isolating = False
+    weight = 200
+
+
+class _StarletteInt(BaseConverter):
+    regex = "[0-9]+"
+    weight = 50
+
+
+class _StarletteFloat(BaseConverter):
+    regex = r"[0-9]+(?:\.[0-9]+)?"
+    weight = 50
+
+
+class _StarletteUUID(BaseConverter):
+    regex = "[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+
+
+_STARLETTE_CONVERTERS: dict[str, type[BaseConverter]] = {
+    "cutover_str": _StarletteString,
+    "cutover_path": _StarlettePath,
+    "cutover_int": _StarletteInt,
+    "cutover_float": _StarletteFloat,
+    "cutover_uuid": _StarletteUUID,
+}
+_STARLETTE_PARAM = re.compile(r"{(?P<name>\w+)(?::(?P<convertor>\w+))?}")
+
+
+def _werkzeug_rule_string(starlette_path: str) -> str:
+    """A Starlette path as a werkzeug rule matching exactly what Starlette matches."""
+    return _STARLETTE_PARAM.sub(
+        lambda m: f"<cutover_{m['convertor'] or 'str'}:{m['name']}>", starlette_path
+    )
+
+
+def _copy_rule(rule: Rule, endpoint: str, methods: Sequence[str] | None = None) -> Rule:
+    options = dict(rule.get_empty_kwargs())
+    options["endpoint"] = endpoint
+    if methods is not None:
+        options["methods"] = methods
+    return Rule(rule.rule, merge_slashes=rule.merge_slashes, **options)
+
+
+def allow_header(methods: Sequence[str]) -> str:
+    """An `Allow` value formatted as werkzeug formats it."""
+    return ", ".join(methods)
+
+
+class Router:
+    """Decides per (method, path) which side answers, caching decisions in a bounded dict.
+
+    A combined werkzeug Map holds the legacy rules plus a rule for every native route the
+    legacy app lacks, so strict slashes, automatic HEAD/OPTIONS and 405s follow Flask's rules
+    even for routes whose legacy code was deleted.
+    """
+
+    def __init__(
+        self,
+        native: Sequence[NativeRoute],
+        legacy: Sequence[LegacyRoute] | None = None,
+        legacy_map: Map | None = None,
+        *,
+        automatic_options: bool = True,
+        cache_size: int = DEFAULT_CACHE_SIZE,
+    ) -> None:
+        self._native_methods: dict[str, set[str] | None] = {}
+        for route in native:
+            known = self._native_methods.get(route.key, set())
+            self._native_methods[route.key] = (
+                None if route.methods is None or known is None else known | route.methods
+            )
+        self._native_matchers = [(route.path_regex.match, route.methods) for route in native]
+        self.legacy_map = legacy_map
+        self.combined_map = self._combined_map(native, legacy or (), legacy_map, automatic_options)
+        self._combined = self.combined_map.bind("localhost", subdomain=self._subdomain())
+        self._legacy: MapAdapter | None = None
+        if legacy_map is not None:
+            self._legacy = legacy_map.bind("localhost", subdomain=self._subdomain())
+        self._cache: dict[tuple[str, str], Decision] = {}
+        self.cache_size = cache_size
+
+    def _subdomain(self) -> str:
+        return (self.legacy_map.default_subdomain if self.legacy_map else "") or ""
+
+    @staticmethod
+    def _combined_map(
+        native: Sequence[NativeRoute],
+        legacy: Sequence[LegacyRoute],
+        legacy_map: Map | None,
+        automatic_options: bool,
+    ) -> Map:
+        rules = [_copy_rule(route.rule, route.key) for route in legacy]
+        legacy_by_key: dict[str, list[LegacyRoute]] = {}
+        for route in legacy:
+            legacy_by_key.setdefault(route.key, []).append(route)
+        for native_route in native:
+            same_template = legacy_by_key.get(native_route.key)
+            if not same_template:
+                methods = None
+                if native_route.methods is not None:
+                    automatic = {"OPTIONS"} if automatic_options else set()
+                    methods = sorted(native_route.methods | automatic)
+                rules.append(
+                    Rule(
+                        _werkzeug_rule_string(native_route.path),
+                        endpoint=native_route.key,
+                        methods=methods,
+                    )
+                )
+                continue
+            covered: set[str] = set()
+            for route in same_template:
+                covered |= route.methods
+            if native_route.methods is None:
+                extra = None
+            else:
+                extra = sorted(native_route.methods - covered)
+                if not extra:
+                    continue
+            # The legacy converters decide which paths the template matches.
+            rules.append(_copy_rule(same_template[0].rule, native_route.key, extra))
+        converters: dict[str, type[BaseConverter]] = dict(_STARLETTE_CONVERTERS)
+        if legacy_map is None:
+            # A plain WSGI app: no slash conventions of its own to imitate.
+            return Map(rules, converters=converters, strict_slashes=False, merge_slashes=False)
+        converters.update(legacy_map.converters)
+        return Map(
+            rules,
+            converters=converters,
+            default_subdomain=legacy_map.default_subdomain,
+            strict_slashes=legacy_map.strict_slashes,
+            merge_slashes=legacy_map.merge_slashes,
+            redirect_defaults=legacy_map.redirect_defaults,
+            host_matching=legacy_map.host_matching,
+        )
+
+    @property
+    def cached_decisions(self) -> int:
+        """How many decisions the cache holds (never more than `cache_size`)."""
+        return len(self._cache)
+
+    def decide(self, method: str, path: str) -> Decision:
+        """The decision for (method, path); cached, so the hot path is one dict lookup."""
+        cache_key = (method, path)
+        decision = self._cache.get(cache_key)
+        if decision is None:
+            decision = self._decide(method, path)
+            if len(self._cache) >= self.cache_size:
+                del self._cache[next(iter(self._cache))]
+            self._cache[cache_key] = decision
+        return decision
+
+    def _native_serves(self, method: str, path: str) -> bool:
+        return any(
+            match(path) is not None and (methods is None or method in methods)
+            for match, methods in self._native_matchers
+        )
+
+    def _decide(self, method: str, path: str) -> Decision:
+        try:
+            key, _ = self._combined.match(path, method)
+        except RequestRedirect:
+            if self._legacy is None or self._legacy_redirects(path, method):
+                return LEGACY
+            return REDIRECT
+        except MethodNotAllowed as exc:
+            return self._not_allowed(path, list(exc.valid_methods or ()))
+        except HTTPException:
+            return LEGACY
+        native_methods = self._native_methods.get(key, set())
+        if (native_methods is None or method in native_methods) and self._native_serves(
+            method, path
+        ):
+            return NATIVE
+        if (
+            method == "HEAD"
+            and native_methods is not None
+            and "GET" in native_methods
+            and self._native_serves("GET", path)
+        ):
+            return NATIVE_HEAD
+        if method == "OPTIONS" and self._legacy is not None:
+            return self._options(path)
+        return LEGACY
+
+    def _legacy_redirects(self, path: str, method: str) -> bool:
+        assert self._legacy is not None
+        try:
+            self._legacy.match(path, method)
+        except RequestRedirect:
+            return True
+        except HTTPException:
+            return False
+        return False
+
+    def _union_allow(self, path: str) -> tuple[list[str], list[str]]:
+        assert self._legacy is not None
+        return list(self._combined.allowed_methods(path)), list(self._legacy.allowed_methods(path))
+
+    def _not_allowed(self, path: str, valid_methods: list[str]) -> Decision:
+        if self._legacy is None:
+            return LEGACY
+        combined, legacy = self._union_allow(path)
+        if not legacy:
+            return Decision(Action.METHOD_NOT_ALLOWED, allow_header(valid_methods))
+        if set(combined) == set(legacy):
+            return LEGACY
+        return Decision(Action.LEGACY, allow_header(combined))
+
+    def _options(self, path: str) -> Decision:
+        assert self._legacy is not None
+        combined, legacy = self._union_allow(path)
+        if "OPTIONS" not in legacy:
+            return Decision(Action.OPTIONS, allow_header(combined))
+        if set(combined) == set(legacy):
+            return LEGACY
+        return Decision(Action.LEGACY, allow_header(combined))
+
+    def redirect(
+        self, environ: Mapping[str, Any], server_name: str | None
+    ) -> RequestRedirect | None:
+        """The redirect werkzeug raises for this request, bound to it as Flask binds."""
+        if self.legacy_map is not None and self.legacy_map.host_matching:
+            server_name = None
+        adapter = self.combined_map.bind_to_environ(
+            dict(environ), server_name=server_name, subdomain=self._subdomain()
+        )
+        try:
+            adapter.match()
+        except RequestRedirect as redirect:
+            return redirect
+        except HTTPException:
+            return None
+        return None

@@ -1,0 +1,567 @@
+"""Serve a WSGI app from ASGI the way gunicorn would, buffered in one hop and streamed when needed.
+
+A request is read on the event loop (small bodies whole; large or chunked ones are pulled by the
+app's thread as it reads `wsgi.input`), handed to a worker thread in one hop, and the thread runs
+the app and iterates its response. A response that ends quickly and is small goes out as one
+start message and one body message. A response that outgrows `BUFFERED_RESPONSE_LIMIT`, or is
+still running after one to two `STREAM_TICK`s, switches to streaming: each chunk is sent as it
+is produced, and the thread pauses while more than `STREAM_HIGH_WATER` bytes wait for the
+client, so a download of any size holds bounded memory. A client that goes away during a
+streamed response stops the iteration and the app's iterator is closed.
+
+DEFAULT_THREADS: a thread per concurrently running legacy request, like gunicorn gthread.
+Threads start on demand, so an idle or fast app uses only a few; the ceiling only matters when
+handlers block. Measured with 30 concurrent one-second handlers, a2wsgi's default of 10 threads
+took 3 s against gunicorn gthread's 1.1 s; 32 threads here take 1.0 s, and on the tiny-JSON
+benchmark 32 threads measured no slower than 4 (see the bridge tests' report).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import threading
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from typing import TYPE_CHECKING, Any
+
+from cutover.environ import Environ, build_environ
+from cutover.worker_pool import WorkerPool
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+if TYPE_CHECKING:
+    from _typeshed import OptExcInfo
+    from _typeshed.wsgi import WSGIApplication as WSGIApp
+else:
+    WSGIApp = Callable[..., Iterable[bytes]]
+
+
+DEFAULT_THREADS = 32
+DEFAULT_MAX_BODY: int | None = 100 * 1024 * 1024
+BUFFERED_BODY_LIMIT = 1024 * 1024
+BUFFERED_RESPONSE_LIMIT = 1024 * 1024
+STREAM_HIGH_WATER = 1024 * 1024
+STREAM_TICK = 0.01
+
+HOP_BY_HOP = frozenset(
+    (
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+    )
+)
+NO_BODY_STATUSES = frozenset((204, 304))
+ERROR_500 = (
+    b"<html>\n  <head>\n    <title>Internal Server Error</title>\n  </head>\n  <body>\n"
+    b"    <h1><p>Internal Server Error</p></h1>\n    \n  </body>\n</html>\n"
+)
+ERROR_413 = b"Request body too large\n"
+
+logger = logging.getLogger(__name__)
+
+
+class BodyTooLarge(OSError):
+    """Raised from `wsgi.input` when a streamed request body crosses the size limit."""
+
+
+class ClientGone(Exception):
+    """Raised in the app's thread to stop iterating once the client has disconnected."""
+
+
+async def _next(receive: Receive) -> Message:
+    return await receive()
+
+
+class StreamedInput(io.RawIOBase):
+    """`wsgi.input` for a body too large to buffer: the app's thread pulls it from the loop."""
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        receive: Receive,
+        head: bytes,
+        limit: int | None,
+    ) -> None:
+        super().__init__()
+        self._loop = loop
+        self._receive = receive
+        self._buffer = bytearray(head)
+        self._received = len(head)
+        self._limit = limit
+        self.finished = False
+        self.too_large = False
+
+    def readable(self) -> bool:
+        return True
+
+    def _pull(self) -> bool:
+        if self.finished:
+            return False
+        message = asyncio.run_coroutine_threadsafe(_next(self._receive), self._loop).result()
+        if message["type"] != "http.request":
+            self.finished = True
+            raise ClientGone("client disconnected while sending the body")
+        chunk: bytes = message.get("body", b"")
+        self._received += len(chunk)
+        if self._limit is not None and self._received > self._limit:
+            self.finished = True
+            self.too_large = True
+            raise BodyTooLarge(f"request body exceeds {self._limit} bytes")
+        self._buffer += chunk
+        if not message.get("more_body", False):
+            self.finished = True
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            while self._pull():
+                pass
+            size = len(self._buffer)
+        while len(self._buffer) < size and self._pull():
+            pass
+        data = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return data
+
+    def readinto(self, target: Any) -> int:
+        data = self.read(len(target))
+        target[: len(data)] = data
+        return len(data)
+
+    def readline(self, size: int | None = -1) -> bytes:
+        start = 0
+        while True:
+            end = self._buffer.find(b"\n", start)
+            if end >= 0:
+                end += 1
+                break
+            if size is not None and 0 <= size <= len(self._buffer):
+                end = size
+                break
+            start = len(self._buffer)
+            if not self._pull():
+                end = len(self._buffer)
+                break
+        if size is not None and 0 <= size < end:
+            end = size
+        data = bytes(self._buffer[:end])
+        del self._buffer[:end]
+        return data
+
+
+class Exchange:
+    """One request's state, shared by its event-loop coroutine and its worker thread."""
+
+    __slots__ = (
+        "app",
+        "body_input",
+        "cancelled",
+        "chunks",
+        "consumed",
+        "content_length",
+        "done",
+        "drained",
+        "environ",
+        "error",
+        "headers",
+        "headers_sent",
+        "loop",
+        "produced",
+        "status",
+        "streaming",
+        "waiter",
+    )
+
+    def __init__(
+        self,
+        app: WSGIApp,
+        loop: asyncio.AbstractEventLoop,
+        environ: Environ,
+        body_input: StreamedInput | None,
+    ) -> None:
+        self.app = app
+        self.loop = loop
+        self.environ = environ
+        self.body_input = body_input
+        self.status: int | None = None
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.content_length: int | None = None
+        self.chunks: deque[bytes] = deque()
+        self.produced = 0
+        self.consumed = 0
+        self.done = False
+        self.streaming = False
+        self.cancelled = False
+        self.headers_sent = False
+        self.error = False
+        self.drained: threading.Event | None = None
+        self.waiter: asyncio.Future[None] = loop.create_future()
+
+    # --- worker thread side -------------------------------------------------------------
+
+    def run(self) -> None:
+        """Run the app and iterate its response; called on a pool thread."""
+        app_iter: Iterable[bytes] | None = None
+        try:
+            app_iter = self.app(self.environ, self.start_response)
+            for chunk in app_iter:
+                if chunk:
+                    self.write(chunk)
+                elif self.cancelled:
+                    raise ClientGone
+        except ClientGone:
+            pass
+        except Exception:
+            if not (self.body_input is not None and self.body_input.too_large):
+                logger.exception(
+                    "Error handling request %s %s",
+                    self.environ["REQUEST_METHOD"],
+                    self.environ["RAW_URI"],
+                )
+            self.error = True
+        finally:
+            close = getattr(app_iter, "close", None)
+            if close is not None:
+                try:
+                    close()
+                except Exception:
+                    logger.exception("Error closing the response iterator")
+            self.done = True
+            self._wake_loop()
+
+    def start_response(
+        self, status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None, /
+    ) -> Callable[[bytes], object]:
+        """PEP 3333 start_response: headers are converted to bytes here, once."""
+        if exc_info is not None and exc_info[1] is not None:
+            try:
+                if self.headers_sent:
+                    raise exc_info[1].with_traceback(exc_info[2])
+            finally:
+                exc_info = None
+        elif self.status is not None:
+            raise AssertionError("Response headers already set")
+        converted: list[tuple[bytes, bytes]] = []
+        content_length = None
+        for name, value in headers:
+            lower = name.lower()
+            if lower in HOP_BY_HOP:
+                continue
+            value = value.strip(" \t")
+            if lower == "content-length":
+                content_length = int(value)
+            converted.append((name.encode("latin-1"), value.encode("latin-1")))
+        self.headers = converted
+        self.content_length = content_length
+        self.status = int(status[:3])
+        self.chunks.clear()
+        self.produced = 0
+        return self.write
+
+    def write(self, chunk: bytes) -> None:
+        """Queue a body chunk; while streaming, wait if the client is too far behind."""
+        if self.cancelled:
+            raise ClientGone
+        self.chunks.append(chunk)
+        self.produced += len(chunk)
+        if self.streaming:
+            self._wake_loop()
+            if self.produced - self.consumed > STREAM_HIGH_WATER:
+                self._wait_for_client()
+        elif self.produced > BUFFERED_RESPONSE_LIMIT:
+            self.streaming = True
+            self._wake_loop()
+
+    def _wait_for_client(self) -> None:
+        if self.drained is None:
+            self.drained = threading.Event()
+        drained = self.drained
+        while self.produced - self.consumed > STREAM_HIGH_WATER:
+            drained.clear()
+            if self.cancelled:
+                raise ClientGone
+            if self.produced - self.consumed <= STREAM_HIGH_WATER:
+                break
+            drained.wait(1.0)
+        if self.cancelled:
+            raise ClientGone
+
+    def _wake_loop(self) -> None:
+        try:
+            self.loop.call_soon_threadsafe(self.wake)
+        except RuntimeError:
+            self.cancelled = True
+
+    # --- event loop side ----------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Resume the coroutine waiting on this exchange."""
+        if not self.waiter.done():
+            self.waiter.set_result(None)
+
+    def cancel(self) -> None:
+        """Tell the app's thread the client is gone."""
+        self.cancelled = True
+        if self.drained is not None:
+            self.drained.set()
+        self.wake()
+
+    def mark_consumed(self, count: int) -> None:
+        """Record bytes handed to the server, releasing a thread held by backpressure."""
+        self.consumed += count
+        drained = self.drained
+        if drained is not None and self.produced - self.consumed <= STREAM_HIGH_WATER:
+            drained.set()
+
+    def take_chunks(self) -> bytes:
+        """Everything produced so far, as one bytes object."""
+        chunks = self.chunks
+        if len(chunks) == 1:
+            return chunks.popleft()
+        parts = []
+        while chunks:
+            parts.append(chunks.popleft())
+        return b"".join(parts)
+
+
+def _error_start(status: int, body: bytes, content_type: bytes) -> Message:
+    return {
+        "type": "http.response.start",
+        "status": status,
+        "headers": [
+            (b"Connection", b"close"),
+            (b"Content-Type", content_type),
+            (b"Content-Length", str(len(body)).encode()),
+        ],
+    }
+
+
+class WSGIBridge:
+    """ASGI app that serves a WSGI app the way gunicorn would."""
+
+    def __init__(
+        self,
+        app: WSGIApp,
+        *,
+        threads: int = DEFAULT_THREADS,
+        max_body_size: int | None = DEFAULT_MAX_BODY,
+        trust_proxy_headers: bool = False,
+    ) -> None:
+        self.app = app
+        self.max_body_size = max_body_size
+        self.trust_proxy_headers = trust_proxy_headers
+        self.pool = WorkerPool(threads, name="cutover-wsgi")
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._inflight: dict[Exchange, bool] = {}
+        self._sweeping = False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind != "http":
+            if kind == "lifespan":
+                await self._lifespan(receive, send)
+                return
+            raise ValueError(f"WSGIBridge serves http scopes only, not {kind!r}")
+        loop = asyncio.get_running_loop()
+        environ = build_environ(scope, self.trust_proxy_headers)  # type: ignore[arg-type]
+        body_input: StreamedInput | None = None
+        length_header = environ.get("CONTENT_LENGTH")
+        if length_header is None and "HTTP_TRANSFER_ENCODING" not in environ:
+            environ["wsgi.input"] = io.BytesIO()
+        else:
+            limit = self.max_body_size
+            if limit is not None and length_header is not None and int(length_header) > limit:
+                await self._send_413(send)
+                return
+            head, more = await self._read_head(receive, limit)
+            if limit is not None and len(head) > limit:
+                await self._send_413(send)
+                return
+            if more:
+                body_input = StreamedInput(loop, receive, head, limit)
+                environ["wsgi.input"] = body_input
+            else:
+                environ["wsgi.input"] = io.BytesIO(head)
+
+        exchange = Exchange(self.app, loop, environ, body_input)
+        self._track(loop, exchange)
+        self.pool.submit(exchange.run)
+        try:
+            await exchange.waiter
+            if exchange.done:
+                await self._send_whole(exchange, send)
+            else:
+                await self._stream(exchange, receive, send)
+        finally:
+            self._inflight.pop(exchange, None)
+            if not exchange.done:
+                exchange.cancel()
+
+    async def _read_head(self, receive: Receive, limit: int | None) -> tuple[bytes, bool]:
+        """Read up to BUFFERED_BODY_LIMIT of the body; True means more is still to come."""
+        if limit is None or limit > BUFFERED_BODY_LIMIT:
+            limit = BUFFERED_BODY_LIMIT
+        message = await receive()
+        body: bytes = message.get("body", b"")
+        more: bool = message.get("more_body", False)
+        if not more or message["type"] != "http.request":
+            return body, False
+        parts = [body]
+        size = len(body)
+        while more and size <= limit:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            parts.append(chunk)
+            size += len(chunk)
+            more = message.get("more_body", False)
+        return b"".join(parts), more
+
+    async def _send_413(self, send: Send) -> None:
+        await send(_error_start(413, ERROR_413, b"text/plain; charset=utf-8"))
+        await send({"type": "http.response.body", "body": ERROR_413})
+
+    async def _send_whole(self, exchange: Exchange, send: Send) -> None:
+        body_input = exchange.body_input
+        if body_input is not None and body_input.too_large:
+            await self._send_413(send)
+            return
+        if exchange.error or exchange.status is None:
+            await send(_error_start(500, ERROR_500, b"text/html"))
+            await send({"type": "http.response.body", "body": ERROR_500})
+            return
+        body = exchange.take_chunks()
+        status = exchange.status
+        headers = exchange.headers
+        content_length = exchange.content_length
+        if content_length is None:
+            if (
+                status >= 200
+                and status not in NO_BODY_STATUSES
+                and exchange.environ["REQUEST_METHOD"] != "HEAD"
+            ):
+                headers.append((b"Content-Length", str(len(body)).encode()))
+        elif len(body) > content_length:
+            body = body[:content_length]
+        exchange.headers_sent = True
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _stream(self, exchange: Exchange, receive: Receive, send: Send) -> None:
+        exchange.streaming = True
+        loop = exchange.loop
+        watcher: asyncio.Task[None] | None = None
+        remaining: int | None = None
+        try:
+            while True:
+                if exchange.cancelled:
+                    return
+                if not exchange.headers_sent:
+                    if exchange.done:
+                        await self._send_whole(exchange, send)
+                        return
+                    if exchange.status is not None:
+                        body_input = exchange.body_input
+                        if body_input is not None and body_input.too_large:
+                            await self._send_413(send)
+                            return
+                        exchange.headers_sent = True
+                        remaining = exchange.content_length
+                        await send(
+                            {
+                                "type": "http.response.start",
+                                "status": exchange.status,
+                                "headers": exchange.headers,
+                            }
+                        )
+                if exchange.headers_sent and exchange.chunks:
+                    done = exchange.done
+                    body = exchange.take_chunks()
+                    produced = len(body)
+                    if remaining is not None:
+                        body = body[:remaining]
+                        remaining -= len(body)
+                    await send({"type": "http.response.body", "body": body, "more_body": True})
+                    exchange.mark_consumed(produced)
+                    if not done:
+                        continue
+                if exchange.done and not exchange.chunks:
+                    if exchange.error:
+                        return
+                    await send({"type": "http.response.body", "body": b""})
+                    return
+                if watcher is None and self._body_consumed(exchange):
+                    watcher = loop.create_task(self._watch_disconnect(exchange, receive))
+                exchange.waiter = loop.create_future()
+                if exchange.chunks or exchange.done or exchange.cancelled:
+                    continue
+                await exchange.waiter
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+
+    @staticmethod
+    def _body_consumed(exchange: Exchange) -> bool:
+        body_input = exchange.body_input
+        return body_input is None or body_input.finished
+
+    @staticmethod
+    async def _watch_disconnect(exchange: Exchange, receive: Receive) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                exchange.cancel()
+                return
+
+    def _track(self, loop: asyncio.AbstractEventLoop, exchange: Exchange) -> None:
+        if loop is not self._loop:
+            self._loop = loop
+            self._inflight = {}
+            self._sweeping = False
+        self._inflight[exchange] = False
+        if not self._sweeping:
+            self._sweeping = True
+            loop.call_later(STREAM_TICK, self._sweep, loop)
+
+    def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Switch to streaming every exchange still running one to two ticks after it began."""
+        if loop is not self._loop:
+            return
+        inflight = self._inflight
+        for exchange, seen in list(inflight.items()):
+            if seen:
+                del inflight[exchange]
+                if not exchange.done:
+                    exchange.streaming = True
+                    exchange.wake()
+            else:
+                inflight[exchange] = True
+        if inflight:
+            loop.call_later(STREAM_TICK, self._sweep, loop)
+        else:
+            self._sweeping = False
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    def close(self) -> None:
+        """Shut the thread pool down; requests already queued still run."""
+        self.pool.close()

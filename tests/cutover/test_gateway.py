@@ -1,0 +1,258 @@
+"""The gateway answers as the Flask app did before the port: byte for byte where Flask answered
+for a route whose code is now deleted, and with one Allow list for a path split across sides."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from flask import Flask
+
+from cutover import Gateway
+from cutover.docs import relocate_docs
+from tests.cutover.stub_routing_apps import (
+    LIFESPAN_EVENTS,
+    call,
+    call_wsgi,
+    http_scope,
+    make_legacy,
+    make_new,
+    run_asgi,
+)
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def before() -> Flask:
+    """The legacy app before the port, with the routes whose code was deleted since."""
+    return make_legacy(before_port=True)
+
+
+@pytest.fixture
+def gateway() -> Iterator[Gateway]:
+    """The legacy app after the port, behind the gateway with the FastAPI ports."""
+    gateway = Gateway(make_legacy(), make_new())
+    yield gateway
+    gateway.bridge.close()
+
+
+def allow_set(response: httpx.Response) -> list[str]:
+    """The Allow header's methods; Flask's order comes from a set, so compare sorted."""
+    return sorted(response.headers["allow"].split(", "))
+
+
+def same_headers(ours: httpx.Response, flask: httpx.Response, *names: str) -> None:
+    for name in names:
+        assert ours.headers.get(name) == flask.headers.get(name), name
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("GET", "/reports"),
+        ("GET", "/reports?x=1&y=%C3%A9"),
+        ("POST", "/reports"),  # Flask: 404, the rule does not take POST
+        ("GET", "/reports/?q=1"),
+        ("GET", "/items//3"),
+        ("GET", "/legacy-dir"),
+    ],
+)
+async def test_slash_redirects_match_flask_byte_for_byte(
+    gateway: Gateway, before: Flask, method: str, url: str
+) -> None:
+    expected = call_wsgi(before, method, url)
+    response = await call(gateway, method, url)
+    assert response.status_code == expected.status_code
+    assert response.content == expected.content
+    same_headers(response, expected, "location", "content-type", "content-length")
+
+
+async def test_redirect_location_follows_the_host_header(gateway: Gateway, before: Flask) -> None:
+    headers = {"host": "api.example.org:8443"}
+    expected = call_wsgi(before, "GET", "/reports", headers=headers)
+    response = await call(gateway, "GET", "/reports", headers=headers)
+    assert response.headers["location"] == "http://api.example.org:8443/reports/"
+    assert response.headers["location"] == expected.headers["location"]
+
+
+async def test_automatic_head_of_a_deleted_route(gateway: Gateway, before: Flask) -> None:
+    expected = call_wsgi(before, "HEAD", "/reports/")
+    response = await call(gateway, "HEAD", "/reports/")
+    assert (response.status_code, response.content) == (expected.status_code, b"")
+    same_headers(response, expected, "content-type", "content-length")
+
+
+async def test_automatic_options_of_a_deleted_route(gateway: Gateway, before: Flask) -> None:
+    expected = call_wsgi(before, "OPTIONS", "/reports/")
+    response = await call(gateway, "OPTIONS", "/reports/")
+    assert response.status_code == expected.status_code == 200
+    assert response.content == expected.content == b""
+    assert allow_set(response) == allow_set(expected) == ["GET", "HEAD", "OPTIONS"]
+    assert list(response.headers.keys()) == list(expected.headers.keys())
+    same_headers(response, expected, "content-type", "content-length")
+
+
+async def test_405_on_a_deleted_route(gateway: Gateway, before: Flask) -> None:
+    expected = call_wsgi(before, "DELETE", "/reports/")
+    response = await call(gateway, "DELETE", "/reports/")
+    assert response.status_code == expected.status_code == 405
+    assert response.content == expected.content
+    assert allow_set(response) == allow_set(expected)
+    same_headers(response, expected, "content-type", "content-length")
+
+
+async def test_without_automatic_options_a_deleted_route_answers_405_to_options() -> None:
+    before = make_legacy(before_port=True, automatic_options=False)
+    gateway = Gateway(make_legacy(automatic_options=False), make_new())
+    try:
+        expected = call_wsgi(before, "OPTIONS", "/reports/")
+        response = await call(gateway, "OPTIONS", "/reports/")
+        assert response.status_code == expected.status_code == 405
+        assert response.content == expected.content
+        assert allow_set(response) == allow_set(expected) == ["GET", "HEAD"]
+    finally:
+        gateway.bridge.close()
+
+
+@pytest.mark.parametrize("method", ["DELETE", "PUT", "OPTIONS"])
+async def test_a_path_split_across_sides_lists_both_sides_methods(
+    gateway: Gateway, before: Flask, method: str
+) -> None:
+    expected = call_wsgi(before, method, "/tickets")
+    response = await call(gateway, method, "/tickets")
+    assert response.status_code == expected.status_code
+    assert response.content == expected.content
+    assert allow_set(response) == allow_set(expected) == ["GET", "HEAD", "OPTIONS", "POST"]
+    # The legacy app alone would not list POST: its code moved to the port.
+    assert "POST" not in call_wsgi(make_legacy(), method, "/tickets").headers["allow"]
+
+
+async def test_each_side_serves_its_methods_on_a_split_path(gateway: Gateway) -> None:
+    assert (await call(gateway, "GET", "/tickets")).json() == {"side": "legacy"}
+    created = await call(gateway, "POST", "/tickets")
+    assert (created.status_code, created.json()) == (201, {"side": "new"})
+
+
+async def test_a_path_on_one_side_keeps_its_own_allow(gateway: Gateway) -> None:
+    expected = call_wsgi(make_legacy(), "DELETE", "/legacy-dir/")
+    response = await call(gateway, "DELETE", "/legacy-dir/")
+    assert response.status_code == 405
+    assert response.headers["allow"] == expected.headers["allow"]
+
+
+async def test_docs_move_under_the_prefix(gateway: Gateway) -> None:
+    page = await call(gateway, "GET", "/_cutover/docs")
+    assert page.status_code == 200
+    assert "'/_cutover/openapi.json'" in page.text
+    assert "/_cutover/docs/oauth2-redirect" in page.text
+    redoc = await call(gateway, "GET", "/_cutover/redoc")
+    assert redoc.status_code == 200
+    assert '"/_cutover/openapi.json"' in redoc.text
+    oauth = await call(gateway, "GET", "/_cutover/docs/oauth2-redirect")
+    assert oauth.status_code == 200
+    assert "oauth2" in oauth.text
+    schema = (await call(gateway, "GET", "/_cutover/openapi.json")).json()
+    assert "/items/{item_id}" in schema["paths"]
+    assert not any(path.startswith("/_cutover") for path in schema["paths"])
+
+
+async def test_old_docs_paths_fall_through_to_legacy(gateway: Gateway) -> None:
+    assert (await call(gateway, "GET", "/docs")).json() == {"side": "legacy", "page": "docs"}
+    openapi = await call(gateway, "GET", "/openapi.json")
+    assert openapi.json() == {"side": "legacy", "page": "openapi"}
+    expected = call_wsgi(make_legacy(), "GET", "/redoc")
+    redoc = await call(gateway, "GET", "/redoc")
+    assert (redoc.status_code, redoc.content) == (404, expected.content)
+
+
+async def test_a_custom_docs_prefix() -> None:
+    gateway = Gateway(make_legacy(), make_new(), docs_prefix="internal/api/")
+    try:
+        assert (await call(gateway, "GET", "/internal/api/openapi.json")).status_code == 200
+        assert (await call(gateway, "GET", "/_cutover/openapi.json")).status_code == 404
+    finally:
+        gateway.bridge.close()
+
+
+def test_relocating_docs_twice_changes_nothing() -> None:
+    new = make_new()
+    first = relocate_docs(new, "/_cutover")
+    assert relocate_docs(new, "/_cutover") == first
+    assert first == {
+        "/_cutover/openapi.json",
+        "/_cutover/docs",
+        "/_cutover/redoc",
+        "/_cutover/docs/oauth2-redirect",
+    }
+    paths = [getattr(route, "path", None) for route in new.router.routes]
+    assert paths.count("/_cutover/docs") == 1
+    assert "/docs" not in paths
+
+
+def test_an_empty_docs_prefix_is_refused() -> None:
+    with pytest.raises(ValueError, match="docs_prefix"):
+        Gateway(make_legacy(), make_new(), docs_prefix="/")
+
+
+class Lifespan:
+    """Runs an app's lifespan in a task, as a server does, one message at a time."""
+
+    def __init__(self, app: Any, state: dict[str, Any]) -> None:
+        self.incoming: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.sent: asyncio.Queue[str] = asyncio.Queue()
+        scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": state}
+        self.task = asyncio.create_task(app(scope, self.incoming.get, self._send))
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        await self.sent.put(message["type"])
+
+    async def step(self, message: str) -> str:
+        await self.incoming.put({"type": message})
+        return await asyncio.wait_for(self.sent.get(), timeout=10)
+
+
+async def test_lifespan_is_forwarded_to_the_new_app_and_closes_the_bridge() -> None:
+    gateway = Gateway(make_legacy(), make_new({"marker": "from lifespan"}))
+    LIFESPAN_EVENTS.clear()
+    state: dict[str, Any] = {}
+    lifespan = Lifespan(gateway, state)
+    assert await lifespan.step("lifespan.startup") == "lifespan.startup.complete"
+    assert LIFESPAN_EVENTS == ["startup"]
+    assert state == {"marker": "from lifespan"}
+
+    scope = http_scope("GET", "/health", state=dict(state))
+    replies = await run_asgi(gateway, scope, [{"type": "http.request", "body": b""}])
+    assert b'"marker":"from lifespan"' in replies[-1]["body"]
+    legacy_scope = http_scope("GET", "/docs")
+    replies = await run_asgi(gateway, legacy_scope, [{"type": "http.request", "body": b""}])
+    assert replies[0]["status"] == 200
+
+    assert await lifespan.step("lifespan.shutdown") == "lifespan.shutdown.complete"
+    await lifespan.task
+    assert LIFESPAN_EVENTS == ["startup", "shutdown"]
+    with pytest.raises(RuntimeError, match="closed"):
+        await run_asgi(gateway, legacy_scope, [{"type": "http.request", "body": b""}])
+
+
+async def test_without_a_new_app_everything_is_legacy() -> None:
+    gateway = Gateway(make_legacy())
+    lifespan = Lifespan(gateway, {})
+    assert await lifespan.step("lifespan.startup") == "lifespan.startup.complete"
+    assert await lifespan.step("lifespan.shutdown") == "lifespan.shutdown.complete"
+    await lifespan.task
+    gateway = Gateway(make_legacy())
+    try:
+        assert (await call(gateway, "GET", "/docs")).json() == {"side": "legacy", "page": "docs"}
+        assert (await call(gateway, "GET", "/items/3")).json()["side"] == "legacy"
+        assert gateway.inventory.ported == 0
+    finally:
+        gateway.bridge.close()

@@ -1,0 +1,252 @@
+"""The same requests to gunicorn and to the bridge on uvicorn must look the same to a client."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.cutover.bridge_clients import fetch, raw_exchange, status_and_body
+from tests.cutover.servers import Server, serve_gunicorn, serve_uvicorn
+
+pytestmark = pytest.mark.slow
+
+FLASK = "tests.cutover.stub_apps:flask_app"
+PLAIN = "tests.cutover.stub_apps:plain_wsgi_app"
+# gunicorn trusts X-Forwarded-Proto from loopback by default; the bridge trusts nothing unless
+# told to, so gunicorn is told its only trusted proxy is elsewhere (TEST-NET-1).
+UNTRUSTING = ("--forwarded-allow-ips", "192.0.2.1")
+
+
+@pytest.fixture(scope="module")
+def flask_pair() -> Iterator[tuple[Server, Server]]:
+    with (
+        serve_gunicorn(FLASK, *UNTRUSTING) as direct,
+        serve_uvicorn("tests.cutover.stub_apps:bridged_flask", "--factory") as bridged,
+    ):
+        yield direct, bridged
+
+
+@pytest.fixture(scope="module")
+def plain_pair() -> Iterator[tuple[Server, Server]]:
+    with (
+        serve_gunicorn(PLAIN) as direct,
+        serve_uvicorn("tests.cutover.stub_apps:bridged_plain", "--factory") as bridged,
+    ):
+        yield direct, bridged
+
+
+MULTIPART_FILES = {"document": ("résumé.txt", "naïve text\n" * 50, "text/plain")}
+FLASK_CASES: list[tuple[str, str, str, dict[str, Any]]] = [
+    ("tiny-json", "GET", "/json", {}),
+    ("non-ascii-json", "GET", "/unicode", {}),
+    ("strict-slash-308", "GET", "/dir", {}),
+    ("strict-slash-308-keeps-query", "GET", "/dir?a=1", {}),
+    ("directory", "GET", "/dir/", {}),
+    ("automatic-head", "HEAD", "/methods", {}),
+    ("automatic-options", "OPTIONS", "/methods", {}),
+    ("post", "POST", "/methods", {}),
+    ("html-405", "PUT", "/methods", {}),
+    ("html-404", "GET", "/missing", {}),
+    ("multiple-set-cookie", "GET", "/cookies", {}),
+    ("custom-headers-and-status", "GET", "/custom-headers", {}),
+    ("relative-redirect-location-kept", "GET", "/relative-redirect", {}),
+    ("urlencoded-form", "POST", "/form", {"data": {"name": "Zoë", "tag": ["a", "b"]}}),
+    ("multipart-upload", "POST", "/upload", {"files": MULTIPART_FILES, "data": {"k": "v"}}),
+    ("json-body", "POST", "/echo-json", {"json": {"text": "日本語", "n": [1, 2]}}),
+    (
+        "chunked-json-body",
+        "POST",
+        "/echo-json",
+        {
+            "content": [b'{"chunked": ', b'"yes"}'],
+            "headers": {"Content-Type": "application/json"},
+        },
+    ),
+    ("repeated-query-params", "GET", "/query?tag=a&tag=b&x=%C3%A9&empty=", {}),
+    ("percent-encoded-path", "GET", "/environ/caf%C3%A9/a%20b/%FF%2F", {}),
+    ("app-500-on-exception", "GET", "/boom", {}),
+    ("cookie-header", "GET", "/cookie-echo", {"headers": {"Cookie": "a=1; b=two"}}),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs"),
+    [pytest.param(m, p, k, id=name) for name, m, p, k in FLASK_CASES],
+)
+def test_flask_responses_match_gunicorn(
+    flask_pair: tuple[Server, Server], method: str, path: str, kwargs: dict[str, Any]
+) -> None:
+    direct, bridged = flask_pair
+    expected = fetch(direct.url, direct.port, method, path, **_fresh(kwargs))
+    seen = fetch(bridged.url, bridged.port, method, path, **_fresh(kwargs))
+    assert seen == expected
+
+
+def _fresh(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Request arguments with a chunk list turned into a fresh iterator (a chunked body)."""
+    if "content" in kwargs and isinstance(kwargs["content"], list):
+        return {**kwargs, "content": iter(kwargs["content"])}
+    return kwargs
+
+
+def test_chunked_request_body_reaches_flask(flask_pair: tuple[Server, Server]) -> None:
+    _, bridged = flask_pair
+    seen = fetch(
+        bridged.url,
+        bridged.port,
+        "POST",
+        "/echo-json",
+        content=iter([b'{"a": ', b"[1, 2]}"]),
+        headers={"Content-Type": "application/json"},
+    )
+    assert json.loads(seen.body)["received"] == {"a": [1, 2]}
+
+
+ENVIRON_CASES: list[tuple[str, str, dict[str, Any]]] = [
+    ("plain", "/environ", {}),
+    ("query-and-path", "/environ/x%20y?b=2&a=1&b=3", {}),
+    (
+        "forwarded-headers-untouched",
+        "/environ",
+        {
+            "headers": {
+                "X-Forwarded-For": "203.0.113.7, 198.51.100.2",
+                "X-Forwarded-Proto": "https",
+                "X-Forwarded-Host": "public.example",
+            }
+        },
+    ),
+    ("custom-host", "/environ", {"headers": {"Host": "legacy.example:8443"}}),
+    ("host-without-port", "/environ", {"headers": {"Host": "legacy.example"}}),
+    ("repeated-header", "/environ", {"headers": [("X-Repeated", "one"), ("X-Repeated", "two")]}),
+    (
+        "underscore-header-dropped",
+        "/environ",
+        {"headers": [("X-Forwarded-For", "198.51.100.1"), ("X_Forwarded_For", "10.0.0.1")]},
+    ),
+    ("form-content-headers", "/environ", {"data": {"a": "b"}}),
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "kwargs"), [pytest.param(p, k, id=name) for name, p, k in ENVIRON_CASES]
+)
+def test_environ_matches_gunicorn(
+    flask_pair: tuple[Server, Server], path: str, kwargs: dict[str, Any]
+) -> None:
+    direct, bridged = flask_pair
+    method = "POST" if "data" in kwargs else "GET"
+    expected = fetch(direct.url, direct.port, method, path, **kwargs)
+    seen = fetch(bridged.url, bridged.port, method, path, **kwargs)
+    assert json.loads(seen.body) == json.loads(expected.body)
+    assert seen == expected
+
+
+def test_environ_carries_raw_uri_and_client(flask_pair: tuple[Server, Server]) -> None:
+    _, bridged = flask_pair
+    seen = fetch(bridged.url, bridged.port, "GET", "/environ/a%2Fb%FF?q=%20")
+    environ = json.loads(seen.body)["environ"]
+    assert environ["RAW_URI"] == "/environ/a%2Fb%FF?q=%20"
+    assert environ["PATH_INFO"] == "/environ/a/b\u00ff"
+    assert environ["REMOTE_ADDR"] == "127.0.0.1"
+    assert environ["wsgi.input_terminated"] is True
+
+
+@pytest.mark.parametrize(
+    "path", ["/hop-by-hop", "/declared-length", "/missing", "/errors"], ids=lambda p: p[1:]
+)
+def test_plain_wsgi_responses_match_gunicorn(plain_pair: tuple[Server, Server], path: str) -> None:
+    direct, bridged = plain_pair
+    expected = fetch(direct.url, direct.port, "GET", path)
+    seen = fetch(bridged.url, bridged.port, "GET", path)
+    if "content-length" not in expected.headers:
+        # gunicorn streams these chunked; the bridge buffered them and says how long they are.
+        assert seen.headers.pop("content-length") == [str(len(seen.body))]
+    assert seen == expected
+
+
+def test_app_exception_answers_gunicorn_500(plain_pair: tuple[Server, Server]) -> None:
+    direct, bridged = plain_pair
+    expected = fetch(direct.url, direct.port, "GET", "/raise")
+    seen = fetch(bridged.url, bridged.port, "GET", "/raise")
+    assert (seen.status, seen.body) == (500, expected.body)
+    assert seen.headers["content-type"] == expected.headers["content-type"]
+    assert fetch(bridged.url, bridged.port, "GET", "/declared-length").body == b"hello"
+
+
+def test_buffered_response_without_length_gets_one(plain_pair: tuple[Server, Server]) -> None:
+    direct, bridged = plain_pair
+    expected = fetch(direct.url, direct.port, "GET", "/no-length")
+    seen = fetch(bridged.url, bridged.port, "GET", "/no-length")
+    assert seen.body == expected.body == b"hello world"
+    assert "content-length" not in expected.headers
+    assert seen.headers["content-length"] == ["11"]
+
+
+def test_declared_content_length_is_respected(plain_pair: tuple[Server, Server]) -> None:
+    _, bridged = plain_pair
+    [raw] = raw_exchange(
+        bridged.port, b"GET /declared-length HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+    )
+    _, headers, body = status_and_body(raw)
+    assert headers["content-length"] == "5"
+    assert "transfer-encoding" not in headers
+    assert body == b"hello"
+
+
+def test_http10_request_is_answered_and_closed(flask_pair: tuple[Server, Server]) -> None:
+    direct, bridged = flask_pair
+    request = b"GET /json HTTP/1.0\r\nHost: legacy\r\n\r\n"
+    [expected] = raw_exchange(direct.port, request)
+    [seen] = raw_exchange(bridged.port, request)
+    expected_status, _, expected_body = status_and_body(expected)
+    status, headers, body = status_and_body(seen)
+    # uvicorn always answers with its own version, HTTP/1.1, which RFC 9110 allows.
+    assert (status[9:], body) == (expected_status[9:], expected_body)
+    assert headers.get("connection") == "close"
+
+
+def test_keep_alive_serves_several_requests_on_one_connection(
+    flask_pair: tuple[Server, Server],
+) -> None:
+    _, bridged = flask_pair
+    request = b"GET /json HTTP/1.1\r\nHost: legacy\r\n\r\n"
+    responses = raw_exchange(
+        bridged.port,
+        request * 2 + request.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n"),
+        responses=3,
+    )
+    assert [status_and_body(r)[2] for r in responses] == [b'{"ok":true}\n'] * 3
+    assert "connection" not in status_and_body(responses[0])[1]
+
+
+def test_two_cookie_headers_are_joined_as_one_cookie_list(
+    flask_pair: tuple[Server, Server],
+) -> None:
+    _, bridged = flask_pair
+    seen = fetch(
+        bridged.url,
+        bridged.port,
+        "GET",
+        "/cookie-echo",
+        headers=[("Cookie", "a=1"), ("Cookie", "b=2")],
+    )
+    assert json.loads(seen.body) == {"a": "1", "b": "2"}
+
+
+def test_script_name_comes_from_root_path() -> None:
+    # uvicorn's --root-path means a proxy stripped the prefix; gunicorn sees the whole path.
+    with (
+        serve_gunicorn(FLASK, *UNTRUSTING, env={"SCRIPT_NAME": "/legacy"}) as direct,
+        serve_uvicorn(
+            "tests.cutover.stub_apps:bridged_flask", "--factory", "--root-path", "/legacy"
+        ) as bridged,
+    ):
+        expected = fetch(direct.url, direct.port, "GET", "/legacy/environ/x")
+        seen = fetch(bridged.url, bridged.port, "GET", "/environ/x")
+        environ = json.loads(seen.body)["environ"]
+        assert (environ["SCRIPT_NAME"], environ["PATH_INFO"]) == ("/legacy", "/environ/x")
+        assert seen == expected
