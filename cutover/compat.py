@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import json
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
+from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -33,10 +35,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException as WerkzeugHTTPException
-from werkzeug.exceptions import InternalServerError, MethodNotAllowed, default_exceptions
-from werkzeug.http import http_date
-from werkzeug.urls import iri_to_uri
+from werkzeug.exceptions import (
+    InternalServerError,
+    MethodNotAllowed,
+    RequestEntityTooLarge,
+    default_exceptions,
+)
+from werkzeug.formparser import FormDataParser
+from werkzeug.http import http_date, parse_options_header
+from werkzeug.urls import iri_to_uri  # also registers the "werkzeug.url_quote" error handler
 from werkzeug.utils import redirect as werkzeug_redirect_response
 
 __all__ = [
@@ -50,6 +59,8 @@ __all__ = [
     "ValidationMessage",
     "allowed_methods",
     "first_query_value",
+    "flask_args",
+    "flask_form",
     "flask_json_body",
     "flask_json_default",
     "install_legacy_errors",
@@ -64,6 +75,9 @@ ValidationMessage = Callable[[Request, RequestValidationError], str]
 
 FLASK_SESSION_SALT = "cookie-session"
 FLASK_SESSION_LIFETIME = timedelta(days=31)
+FLASK_MAX_FORM_MEMORY_SIZE = 500_000  # Flask's MAX_FORM_MEMORY_SIZE default
+FLASK_MAX_FORM_PARTS = 1_000  # Flask's MAX_FORM_PARTS default
+FORM_MIMETYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
 
 
 def flask_json_default(value: Any) -> Any:
@@ -243,12 +257,42 @@ async def flask_json_body(request: Request) -> Any:
         return json.loads(await request.body())
     except ValueError:  # invalid JSON and invalid UTF-8 alike, as Flask's silent mode
         return None
+    except RecursionError:  # nesting too deep to decode: Flask answers 500 here, a bug kept out
+        return None
+
+
+async def flask_form(
+    request: Request,
+    *,
+    max_form_memory_size: int | None = FLASK_MAX_FORM_MEMORY_SIZE,
+    max_form_parts: int | None = FLASK_MAX_FORM_PARTS,
+) -> MultiDict[str, str]:
+    """The text fields as Flask's `request.form`: Werkzeug's own parser, limits and 413s."""
+    mimetype, options = parse_options_header(request.headers.get("content-type"))
+    parser = FormDataParser(
+        max_form_memory_size=max_form_memory_size, max_form_parts=max_form_parts
+    )
+    if mimetype not in FORM_MIMETYPES:
+        return MultiDict()
+    body = await request.body()
+    try:
+        _, form, files = parser.parse(io.BytesIO(body), mimetype, len(body), options)
+    except RequestEntityTooLarge:
+        raise StarletteHTTPException(413) from None
+    for _, upload in files.items(multi=True):
+        upload.close()
+    return form
+
+
+def flask_args(request: Request) -> MultiDict[str, str]:
+    """The query as Flask's `request.args`: invalid UTF-8 stays percent-encoded, not U+FFFD."""
+    query: bytes = request.scope.get("query_string", b"")
+    return MultiDict(parse_qsl(query.decode(), keep_blank_values=True, errors="werkzeug.url_quote"))
 
 
 def first_query_value(request: Request, name: str, default: str | None = None) -> str | None:
     """A query value as Flask's `request.args.get` reads it: the first one when repeated."""
-    values = request.query_params.getlist(name)
-    return values[0] if values else default
+    return flask_args(request).get(name, default)
 
 
 class FlaskSessionReader:
