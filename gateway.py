@@ -1,4 +1,4 @@
-"""Composition root: the legacy Flask app behind the cutover gateway, FastAPI ports served natively."""
+"""Composition root: the legacy Flask app behind the gateway, with the FastAPI ports native."""
 
 import legacy_flask
 import new_fastapi

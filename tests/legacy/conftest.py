@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from legacy_flask import create_app
 from legacy_flask.extensions import db
-from tests.legacy.helpers import Account, create_account
 from tests.cutover.servers import serve_uvicorn
+from tests.legacy.helpers import Account, create_account
 from tests.legacy.upstream import UpstreamServer
 
 UPSTREAM_TIMEOUT = 0.3
