@@ -8,7 +8,10 @@ Opt-in pieces, configured by the application, knowing nothing of its domain:
 - `ApiError`: raise it from a port for a legacy-shaped JSON error (`error_body(message)`).
 - `install_legacy_errors`: validation errors in the legacy shape and message, Werkzeug's own HTML
   pages for 404/405/413/500 and anything else the framework itself answers.
-- `flask_json_body` / `first_query_value`: read input the way Flask's request object does.
+- `flask_json_body`, `flask_form`, `flask_args` / `first_query_value`: read input the way
+  Flask's request object does (Werkzeug's own form parser and its 413 limits).
+- `AutomaticHeadOptions`, `slash_redirect`, `BodySizeLimit`: Flask's automatic HEAD/OPTIONS,
+  strict-slash 308 and MAX_CONTENT_LENGTH 413, for a port served without the gateway.
 - `FlaskSessionReader`: read Flask's signed session cookie (`SecureCookieSessionInterface`).
 """
 

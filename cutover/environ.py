@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -29,15 +30,20 @@ def environ_key(name: bytes) -> str | None:
     return key
 
 
-def _path_info(scope: dict[str, Any], script_name: str) -> str:
+def _path_info(scope: Mapping[str, Any], script_name: str) -> str:
+    """PATH_INFO from the raw request path, percent-decoded to latin-1 as gunicorn does."""
+    decoded: str = scope["path"]
     raw_path: bytes | None = scope.get("raw_path")
     path: str
     if raw_path is None:
-        path = scope["path"].encode("utf-8").decode("latin-1")
+        path = decoded.encode("utf-8").decode("latin-1")
     elif b"%" in raw_path:
         path = unquote_to_bytes(raw_path).decode("latin-1")
     else:
         path = raw_path.decode("latin-1")
+        if path != decoded:
+            # A middleware rewrote the path; the rewritten one is what the app must route.
+            path = decoded.encode("utf-8").decode("latin-1")
     if script_name and path.startswith(script_name):
         return path[len(script_name) :]
     return path
@@ -50,7 +56,7 @@ def _split_host(host: str, scheme: str) -> tuple[str, str]:
     return host, "443" if scheme == "https" else "80"
 
 
-def build_environ(scope: dict[str, Any], trust_proxy_headers: bool = False) -> Environ:
+def build_environ(scope: Mapping[str, Any], trust_proxy_headers: bool = False) -> Environ:
     """A WSGI environ for `scope`, without `wsgi.input` (the bridge supplies the body)."""
     scheme: str = scope.get("scheme", "http")
     root_path: str = scope.get("root_path", "")

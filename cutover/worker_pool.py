@@ -10,10 +10,13 @@ handler holds one thread and never the queue. Threads start on demand, up to `si
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
+
+logger = logging.getLogger(__name__)
 
 Job = Callable[[], None]
 
@@ -99,7 +102,10 @@ class WorkerPool:
                     self._work_ready.wait()
                 job = jobs.popleft()
                 self._started_jobs += 1
-            job()
+            try:
+                job()
+            except BaseException:
+                logger.exception("a pool job raised; the thread carries on")
 
     def _watch_backlog(self) -> None:
         while True:

@@ -1,19 +1,20 @@
 """Serve a WSGI app from ASGI the way gunicorn would, buffered in one hop and streamed when needed.
 
-A request is read on the event loop (small bodies whole; large or chunked ones are pulled by the
-app's thread as it reads `wsgi.input`), handed to a worker thread in one hop, and the thread runs
-the app and iterates its response. A response that ends quickly and is small goes out as one
-start message and one body message. A response that outgrows `BUFFERED_RESPONSE_LIMIT`, or is
-still running after one to two `STREAM_TICK`s, switches to streaming: each chunk is sent as it
-is produced, and the thread pauses while more than `STREAM_HIGH_WATER` bytes wait for the
-client, so a download of any size holds bounded memory. A client that goes away during a
-streamed response stops the iteration and the app's iterator is closed.
+A request is read on the event loop (small bodies whole; larger or chunked ones are pulled by
+the app's thread as it reads `wsgi.input`, so uploads hold bounded memory), handed to a worker
+thread in one hop, and the thread runs the app and iterates its response. A response that ends
+quickly and is small goes out as one start message and one body message. One that outgrows
+`BUFFERED_RESPONSE_LIMIT`, or is still running one to two `STREAM_TICK`s after it began,
+switches to streaming: each chunk is sent as it is produced, and the thread pauses while more
+than `STREAM_HIGH_WATER` bytes wait for the client, so downloads hold bounded memory too. A
+client that leaves during a streamed response stops the iteration and the iterator is closed.
 
-DEFAULT_THREADS: a thread per concurrently running legacy request, like gunicorn gthread.
-Threads start on demand, so an idle or fast app uses only a few; the ceiling only matters when
-handlers block. Measured with 30 concurrent one-second handlers, a2wsgi's default of 10 threads
-took 3 s against gunicorn gthread's 1.1 s; 32 threads here take 1.0 s, and on the tiny-JSON
-benchmark 32 threads measured no slower than 4 (see the bridge tests' report).
+DEFAULT_THREADS = 32 is the ceiling for handlers running at once, as gunicorn gthread's
+`--threads`. It costs nothing while unused: the pool (see `cutover.worker_pool`) keeps two
+threads hot and wakes more only when those are blocked. Measured with 30 concurrent one-second
+handlers: a2wsgi's default 10 threads took 3.0 s, gunicorn gthread with 32 threads 1.05 s, this
+bridge 1.08 s. On a tiny JSON route, 32 threads with 2 hot ran as fast as a fixed pool of 2,
+about 1.3x a pool that wakes a thread per request, whose p99 was higher (16 ms against 10 ms).
 """
 
 from __future__ import annotations
@@ -373,7 +374,7 @@ class WSGIBridge:
                 return
             raise ValueError(f"WSGIBridge serves http scopes only, not {kind!r}")
         loop = asyncio.get_running_loop()
-        environ = build_environ(scope, self.trust_proxy_headers)  # type: ignore[arg-type]
+        environ = build_environ(scope, self.trust_proxy_headers)
         body_input: StreamedInput | None = None
         length_header = environ.get("CONTENT_LENGTH")
         if length_header is None and "HTTP_TRANSFER_ENCODING" not in environ:

@@ -1,6 +1,5 @@
 """User sign-up and lookup."""
 
-from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask import Blueprint, Response, jsonify, request, url_for
@@ -13,7 +12,7 @@ from legacy_flask.extensions import db
 from legacy_flask.lookup import get_by_id
 from legacy_flask.pagination import paginate, parse_page
 from legacy_flask.serializers import user_to_dict
-from legacy_flask.validation import is_blank, is_int, is_text
+from legacy_flask.validation import is_blank, is_int, is_text, json_object
 from shared_models import User
 from shared_models.passwords import hash_password
 
@@ -33,8 +32,8 @@ def _taken_error(username: str, email: str) -> tuple[Response, int] | None:
 
 @bp.post("")
 def create_user() -> ResponseReturnValue:
-    data: Any = request.get_json(silent=True)
-    if not isinstance(data, dict) or not data:
+    data = json_object()
+    if data is None:
         return json_error("No data provided", 400)
     username, email, password = data.get("username"), data.get("email"), data.get("password")
     if is_blank(username) or is_blank(email) or is_blank(password):

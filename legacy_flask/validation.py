@@ -14,7 +14,10 @@ TWO_PLACES = Decimal("0.01")
 
 def json_object() -> dict[str, Any] | None:
     """The request's JSON body when it is a non-empty object; anything else counts as no data."""
-    data: Any = request.get_json(silent=True)
+    try:
+        data: Any = request.get_json(silent=True)
+    except RecursionError:  # JSON nested too deep escapes `silent`
+        return None
     return data if isinstance(data, dict) and data else None
 
 

@@ -55,6 +55,7 @@ def test_email_domain_is_normalised(client: httpx.Client) -> None:
         (b"42", "application/json"),
         (b"null", "application/json"),
         (b"{}", "application/json"),
+        (b"[" * 100_000, "application/json"),
         (b'{"username": "\xff\xfe"}', "application/json"),
         (b'{"username": "carol"}', "text/plain"),
         (b"username=carol", "application/x-www-form-urlencoded"),

@@ -1,0 +1,51 @@
+"""The FastAPI app: wiring only; the endpoints live in `routers/`."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+
+from cutover.compat import (
+    AutomaticHeadOptions,
+    FlaskSessionReader,
+    LegacyJSONResponse,
+    install_legacy_errors,
+)
+from new_fastapi.messages import legacy_validation_message
+from new_fastapi.routers import admin, internal, items, main, notes, posts, tokens, users
+from shared_models import Settings, create_engine_for, get_settings, make_sessionmaker
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """An app with its own engine and upstream client, usable with or without lifespan."""
+    settings = settings or get_settings()
+    engine = create_engine_for(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
+    http_client = httpx.AsyncClient(timeout=settings.upstream_timeout)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await http_client.aclose()
+        engine.dispose()
+
+    app = FastAPI(
+        title="cutover ports",
+        lifespan=lifespan,
+        redirect_slashes=False,  # Flask answers 404 for an extra slash, never a redirect
+        default_response_class=LegacyJSONResponse,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.http_client = http_client
+    app.state.flask_session = FlaskSessionReader(settings.secret_key)
+    install_legacy_errors(app, validation_message=legacy_validation_message)
+    app.add_middleware(AutomaticHeadOptions, routes=app.router.routes)
+    for module in (main, users, tokens, notes, posts, items, internal, admin):
+        app.include_router(module.router)
+    return app
