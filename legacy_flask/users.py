@@ -1,6 +1,5 @@
 """User sign-up and lookup."""
 
-
 from email_validator import EmailNotValidError, validate_email
 from flask import Blueprint, Response, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
