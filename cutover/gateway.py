@@ -135,7 +135,7 @@ class Gateway:
             assert self.new is not None
             await self.new({**scope, "method": "GET"}, receive, _without_body(send))
             return
-        environ = build_environ(scope, self.trust_proxy_headers)  # type: ignore[arg-type]
+        environ = build_environ(scope, self.trust_proxy_headers)
         response: Response
         if decision.action is Action.OPTIONS:
             response = self._response_class()

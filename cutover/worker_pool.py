@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 logger = logging.getLogger(__name__)
 
-Job = Callable[[], None]
+Job = Callable[[], object]
 
 DEFAULT_HOT = 2
 DEFAULT_TICK = 0.001

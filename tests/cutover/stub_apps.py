@@ -87,7 +87,7 @@ def custom_headers() -> Response:
 
 
 @flask_app.get("/relative-redirect")
-def relative_redirect() -> Response:
+def relative_redirect() -> Any:
     return redirect("../json?from=redirect", 302)
 
 
@@ -218,8 +218,17 @@ def plain_wsgi_app(environ: dict[str, Any], start_response: Any) -> Iterable[byt
         return [b"logged"]
     if path == "/raise":
         raise RuntimeError("plain app failed")
+    if path == "/fail-midway":
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return _fail_after_first_chunk()
     start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "9")])
     return [b"not found"]
+
+
+def _fail_after_first_chunk() -> Iterator[bytes]:
+    yield b"partial"
+    time.sleep(0.3)
+    raise RuntimeError("response generator failed midway")
 
 
 def _optional_int(name: str, default: int | None) -> int | None:
@@ -246,4 +255,4 @@ def bridged_plain() -> WSGIBridge:
 
 def a2wsgi_flask() -> WSGIMiddleware:
     """uvicorn --factory target: the Flask stub behind bare a2wsgi, the baseline to beat."""
-    return WSGIMiddleware(flask_app, workers=_optional_int("STUB_THREADS", 10) or 10)
+    return WSGIMiddleware(flask_app, workers=_optional_int("STUB_THREADS", 10) or 10)  # type: ignore[arg-type]

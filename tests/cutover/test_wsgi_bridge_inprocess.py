@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from cutover.worker_pool import WorkerPool
 from cutover.wsgi_bridge import BUFFERED_BODY_LIMIT, WSGIBridge
 from tests.cutover.stub_apps import flask_app, plain_wsgi_app
 
-Message = dict[str, Any]
+Message = MutableMapping[str, Any]
 
 
 def http_scope(
@@ -66,7 +67,7 @@ def call(bridge: WSGIBridge, scope: Any, body: Iterable[bytes] = ()) -> tuple[in
 
 
 def test_wsgi_errors_go_to_stderr_not_stdout(capfd: pytest.CaptureFixture[str]) -> None:
-    bridge = WSGIBridge(plain_wsgi_app)
+    bridge = WSGIBridge(plain_wsgi_app, freeze_startup_heap=False)
     try:
         assert call(bridge, http_scope(path="/errors")) == (200, b"logged")
     finally:
@@ -78,7 +79,7 @@ def test_wsgi_errors_go_to_stderr_not_stdout(capfd: pytest.CaptureFixture[str]) 
 
 def test_chunked_body_crossing_the_limit_while_streamed_is_cut_off() -> None:
     limit = BUFFERED_BODY_LIMIT + 256 * 1024
-    bridge = WSGIBridge(flask_app, max_body_size=limit)
+    bridge = WSGIBridge(flask_app, max_body_size=limit, freeze_startup_heap=False)
     chunked = [("Transfer-Encoding", "chunked")]
     try:
         over = call(bridge, http_scope("POST", "/sink", chunked), [b"x" * 65536] * 40)
@@ -90,7 +91,7 @@ def test_chunked_body_crossing_the_limit_while_streamed_is_cut_off() -> None:
 
 
 def test_chunked_body_crossing_a_small_limit_is_refused_up_front() -> None:
-    bridge = WSGIBridge(flask_app, max_body_size=100)
+    bridge = WSGIBridge(flask_app, max_body_size=100, freeze_startup_heap=False)
     try:
         status, _ = call(
             bridge, http_scope("POST", "/sink", [("Transfer-Encoding", "chunked")]), [b"y" * 64] * 3
@@ -101,7 +102,7 @@ def test_chunked_body_crossing_a_small_limit_is_refused_up_front() -> None:
 
 
 def test_chunked_body_is_seen_whole_by_flask() -> None:
-    bridge = WSGIBridge(flask_app)
+    bridge = WSGIBridge(flask_app, freeze_startup_heap=False)
     headers = [("Transfer-Encoding", "chunked"), ("Content-Type", "application/json")]
     try:
         status, body = call(bridge, http_scope("POST", "/echo-json", headers), [b'{"k"', b": 1}"])
@@ -111,7 +112,7 @@ def test_chunked_body_is_seen_whole_by_flask() -> None:
 
 
 def test_one_bridge_serves_successive_event_loops() -> None:
-    bridge = WSGIBridge(flask_app)
+    bridge = WSGIBridge(flask_app, freeze_startup_heap=False)
     try:
         results = [call(bridge, http_scope(path="/json")) for _ in range(3)]
     finally:
@@ -119,8 +120,22 @@ def test_one_bridge_serves_successive_event_loops() -> None:
     assert results == [(200, b'{"ok":true}\n')] * 3
 
 
-def test_lifespan_shutdown_closes_the_pool() -> None:
+def test_first_request_freezes_the_startup_heap_once() -> None:
+    gc.unfreeze()
     bridge = WSGIBridge(flask_app)
+    try:
+        call(bridge, http_scope(path="/json"))
+        assert gc.get_freeze_count() > 0
+        gc.unfreeze()
+        call(bridge, http_scope(path="/json"))
+        assert gc.get_freeze_count() == 0
+    finally:
+        gc.unfreeze()
+        bridge.close()
+
+
+def test_lifespan_shutdown_closes_the_pool() -> None:
+    bridge = WSGIBridge(flask_app, freeze_startup_heap=False)
     messages = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
     sent: list[Message] = []
 
@@ -134,6 +149,12 @@ def test_lifespan_shutdown_closes_the_pool() -> None:
     assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
     with pytest.raises(RuntimeError, match="closed"):
         bridge.pool.submit(lambda: None)
+
+
+def test_environ_has_raw_uri_and_request_uri() -> None:
+    environ = build_environ(http_scope(path="/a%2Fb/%C3%A9?x=%20&y"))
+    assert environ["RAW_URI"] == environ["REQUEST_URI"] == "/a%2Fb/%C3%A9?x=%20&y"
+    assert environ["PATH_INFO"] == "/a/b/\xc3\xa9"
 
 
 def test_environ_on_a_unix_socket_takes_server_name_from_host() -> None:

@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.cutover.bridge_clients import raw_exchange, status_and_body
 from tests.cutover.servers import Server, rss_kib, serve_uvicorn
+from tests.cutover.test_wsgi_bridge_differential import raw_exchange, status_and_body
 
 BRIDGED = "tests.cutover.stub_apps:bridged_flask"
 MIB = 1024 * 1024
@@ -71,10 +71,24 @@ def test_client_disconnect_closes_the_iterator_and_frees_the_thread(
                 received += len(chunk)
                 if received > 64 * 1024:
                     break
-        assert not marker.exists() or marker.read_text() == "closed"
         assert wait_for(marker), "the WSGI iterator was not closed after the client left"
+        assert marker.read_text() == "closed"
         # The bridge's only thread is free again.
         assert client.get("/json").json() == {"ok": True}
+
+
+def test_a_failure_after_streaming_began_never_looks_complete() -> None:
+    with (
+        serve_uvicorn("tests.cutover.stub_apps:bridged_plain", "--factory") as server,
+        httpx.Client(base_url=server.url, timeout=WAIT) as client,
+    ):
+        with (
+            pytest.raises(httpx.RemoteProtocolError),
+            client.stream("GET", "/fail-midway") as response,
+        ):
+            assert response.status_code == 200
+            response.read()
+        assert client.get("/declared-length").content == b"hello"
 
 
 def sample_rss(pid: int, stop: threading.Event, peaks: list[int]) -> None:
