@@ -1,12 +1,16 @@
 """Tiny apps and compositions the benchmark serves, each an import string for uvicorn/gunicorn."""
 
-import importlib
 from typing import Any, cast
 
 from a2wsgi import WSGIMiddleware
 from fastapi import FastAPI
 from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
+
+import legacy_flask
+import new_fastapi
+from cutover import Gateway
+from cutover.wsgi_bridge import WSGIBridge
 
 
 def make_flask() -> Flask:
@@ -49,42 +53,21 @@ docs_recipe = make_docs_recipe()
 bare_a2wsgi = a2wsgi_app(flask_app)
 
 
-def _gateway(legacy: Any, new: Any = None) -> Any:
-    """`cutover.Gateway`, imported on use: the toolkit may not be written yet."""
-    gateway_cls = importlib.import_module("cutover").Gateway
-    return gateway_cls(legacy) if new is None else gateway_cls(legacy, new)
+gateway_fallthrough = Gateway(flask_app)
+gateway_native = Gateway(flask_app, make_fastapi())
+bridge_alone = WSGIBridge(flask_app)
 
 
-def _bridge(legacy: Any) -> Any:
-    """`cutover.wsgi_bridge.WSGIBridge`, imported on use, with its default thread pool."""
-    return importlib.import_module("cutover.wsgi_bridge").WSGIBridge(legacy)
-
-
-# Built on first access (module `__getattr__`), so this module imports before cutover is written.
-_LAZY = {
-    "bridge_alone": lambda: _bridge(flask_app),
-    "gateway_fallthrough": lambda: _gateway(flask_app),
-    "gateway_native": lambda: _gateway(flask_app, make_fastapi()),
-}
-_built: dict[str, Any] = {}
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    if name not in _built:
-        _built[name] = _LAZY[name]()
-    return _built[name]
+def reference_flask() -> Flask:
+    """The reference app's Flask side alone, as it ran on gunicorn before the gateway."""
+    return legacy_flask.create_app()
 
 
 def reference_legacy() -> Any:
     """The reference app with nothing ported: every route falls through the gateway to Flask."""
-    legacy = importlib.import_module("legacy_flask").create_app()
-    return _gateway(legacy)
+    return Gateway(legacy_flask.create_app())
 
 
 def reference_native() -> Any:
     """The reference app with its FastAPI ports: ported routes are served natively."""
-    legacy = importlib.import_module("legacy_flask").create_app()
-    new = importlib.import_module("new_fastapi").create_app()
-    return _gateway(legacy, new)
+    return Gateway(legacy_flask.create_app(), new_fastapi.create_app())

@@ -134,10 +134,21 @@ SCENARIOS: list[Scenario] = [
 for _path in REFERENCE_PATHS:
     SCENARIOS += [
         Scenario(
+            f"gunicorn GET {_path}",
+            Server.GUNICORN,
+            "bench.apps:reference_flask",
+            _path,
+            group=REFERENCE,
+            factory=True,
+            requires=REFERENCE_MODULES,
+            needs_db=True,
+        ),
+        Scenario(
             f"legacy GET {_path}",
             Server.UVICORN,
             "bench.apps:reference_legacy",
             _path,
+            baseline=f"gunicorn GET {_path}",
             group=REFERENCE,
             factory=True,
             requires=REFERENCE_MODULES,
@@ -240,7 +251,8 @@ def server_command(sc: Scenario, port: int) -> list[str]:
     if sc.server is Server.GUNICORN:
         return [
             sys.executable, "-m", "gunicorn", "-w", "1", "-k", "sync",
-            "-b", f"{HOST}:{port}", "--log-level", "warning", sc.app,
+            "-b", f"{HOST}:{port}", "--log-level", "warning",
+            sc.app + ("()" if sc.factory else ""),
         ]  # fmt: skip
     return [
         sys.executable, "-m", "uvicorn", sc.app, "--host", HOST, "--port", str(port),
