@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,11 @@ class Gateway:
     `legacy` is any WSGI callable; one with a werkzeug `url_map` (a Flask app) is routed as
     Flask routes, so converters, strict slashes, automatic HEAD/OPTIONS and 405s keep their
     meaning. `new` holds the ported routes; its docs move under `docs_prefix`.
+
+    freeze_startup_heap: the heap built by startup is moved out of the collector's reach
+    (`gc.freeze()`) once startup completes, or at the first request when the server runs no
+    lifespan, so full collections stop walking it while requests wait, on both sides alike (see
+    `cutover.wsgi_bridge`, whose own first-request freeze only a legacy request would trigger).
     """
 
     def __init__(
@@ -47,8 +53,12 @@ class Gateway:
         legacy_threads: int | None = None,
         max_body_size: int | None = None,
         trust_proxy_headers: bool = False,
+        freeze_startup_heap: bool = True,
     ) -> None:
-        bridge_options: dict[str, Any] = {"trust_proxy_headers": trust_proxy_headers}
+        bridge_options: dict[str, Any] = {
+            "trust_proxy_headers": trust_proxy_headers,
+            "freeze_startup_heap": False,
+        }
         if legacy_threads is not None:
             bridge_options["threads"] = legacy_threads
         if max_body_size is not None:
@@ -58,6 +68,7 @@ class Gateway:
         self.bridge = WSGIBridge(legacy, **bridge_options)
         self.trust_proxy_headers = trust_proxy_headers
         self.docs_prefix = normalise_prefix(docs_prefix)
+        self._freeze_pending = freeze_startup_heap
 
         url_map = getattr(legacy, "url_map", None)
         legacy_map = url_map if isinstance(url_map, Map) else None
@@ -104,6 +115,8 @@ class Gateway:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
+            if self._freeze_pending:
+                self._freeze_startup_heap()
             path: str = scope["path"]
             root_path: str = scope.get("root_path", "")
             if root_path and path.startswith(root_path):
@@ -151,23 +164,31 @@ class Gateway:
             response = redirect.get_response(environ)
         await _send_response(response, environ, send)
 
+    def _freeze_startup_heap(self) -> None:
+        self._freeze_pending = False
+        gc.freeze()
+
     async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.new is None:
             while True:
                 message = await receive()
                 if message["type"] == "lifespan.startup":
+                    if self._freeze_pending:
+                        self._freeze_startup_heap()
                     await send({"type": "lifespan.startup.complete"})
                 elif message["type"] == "lifespan.shutdown":
                     self.bridge.close()
                     await send({"type": "lifespan.shutdown.complete"})
                     return
 
-        async def send_closing_bridge(message: Message) -> None:
-            if message["type"] in ("lifespan.shutdown.complete", "lifespan.shutdown.failed"):
+        async def send_to_server(message: Message) -> None:
+            if message["type"] == "lifespan.startup.complete" and self._freeze_pending:
+                self._freeze_startup_heap()
+            elif message["type"] in ("lifespan.shutdown.complete", "lifespan.shutdown.failed"):
                 self.bridge.close()
             await send(message)
 
-        await self.new(scope, receive, send_closing_bridge)
+        await self.new(scope, receive, send_to_server)
 
 
 def _legacy_serves(url_map: Map, path: str) -> bool:

@@ -1,10 +1,11 @@
 """Request dependencies: settings, a database session per request, the caller, the body."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Annotated, Any, TypeVar
 
 import httpx
 from fastapi import Depends, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ValidationError
@@ -22,7 +23,7 @@ bearer_scheme = HTTPBearer(auto_error=False)
 BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -30,17 +31,23 @@ def get_settings(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    """A session for this request only, closed when the response is done."""
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """A session per request; only closing one that began a transaction is I/O, done off-loop."""
     make_session: sessionmaker[Session] = request.app.state.sessionmaker
-    with make_session() as session:
+    session = make_session()
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_db)]
 
 
-def get_http_client(request: Request) -> httpx.AsyncClient:
+async def get_http_client(request: Request) -> httpx.AsyncClient:
     client: httpx.AsyncClient = request.app.state.http_client
     return client
 
@@ -68,7 +75,7 @@ def get_optional_user(session: SessionDep, credentials: BearerCredentials) -> Us
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def get_current_token(credentials: BearerCredentials, _user: CurrentUser) -> str:
+async def get_current_token(credentials: BearerCredentials, _user: CurrentUser) -> str:
     """The bearer token `get_current_user` accepted."""
     assert credentials is not None
     return credentials.credentials
@@ -78,7 +85,7 @@ CurrentToken = Annotated[str, Depends(get_current_token)]
 OptionalUser = Annotated[User | None, Depends(get_optional_user)]
 
 
-def get_flask_session(request: Request, response: Response) -> dict[str, Any]:
+async def get_flask_session(request: Request, response: Response) -> dict[str, Any]:
     """The legacy app's signed cookie session; reading it varies the answer by cookie, as Flask."""
     reader: FlaskSessionReader = request.app.state.flask_session
     response.headers["Vary"] = "Cookie"
@@ -99,7 +106,7 @@ def get_session_user(flask_session: FlaskSession, session: SessionDep) -> User |
 SessionUser = Annotated[User | None, Depends(get_session_user)]
 
 
-def json_object(data: Annotated[Any, Depends(flask_json_body)]) -> dict[str, Any]:
+async def json_object(data: Annotated[Any, Depends(flask_json_body)]) -> dict[str, Any]:
     """The JSON body when it is a non-empty object; anything else counts as no data."""
     if not isinstance(data, dict) or not data:
         raise ApiError(400, NO_DATA)
@@ -124,10 +131,10 @@ def documented_body(model: type[BaseModel]) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
-def body_of(model: type[ModelT]) -> Callable[[dict[str, Any]], ModelT]:
+def body_of(model: type[ModelT]) -> Callable[[dict[str, Any]], Coroutine[Any, Any, ModelT]]:
     """A dependency validating the JSON object body as `model`."""
 
-    def dependency(data: JSONObject) -> ModelT:
+    async def dependency(data: JSONObject) -> ModelT:
         return validate_body(model, data)
 
     return dependency

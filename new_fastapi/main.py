@@ -12,13 +12,15 @@ from cutover.compat import (
     LegacyJSONResponse,
     install_legacy_errors,
 )
+from cutover.worker_pool import WorkerPool
 from new_fastapi.messages import legacy_validation_message
+from new_fastapi.pooled import ENDPOINT_THREADS
 from new_fastapi.routers import admin, internal, items, main, notes, posts, tokens, users
 from shared_models import Settings, create_engine_for, get_settings, make_sessionmaker
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """An app with its own engine and upstream client, usable with or without lifespan."""
+    """An app with its own engine, upstream client and threads, usable with or without lifespan."""
     settings = settings or get_settings()
     engine = create_engine_for(
         settings.database_url,
@@ -26,11 +28,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_overflow=settings.db_max_overflow,
     )
     http_client = httpx.AsyncClient(timeout=settings.upstream_timeout)
+    worker_pool = WorkerPool(ENDPOINT_THREADS, name="cutover-endpoints")
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         await http_client.aclose()
+        worker_pool.close()
         engine.dispose()
 
     app = FastAPI(
@@ -43,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.http_client = http_client
+    app.state.worker_pool = worker_pool
     app.state.flask_session = FlaskSessionReader(settings.secret_key)
     install_legacy_errors(app, validation_message=legacy_validation_message)
     app.add_middleware(AutomaticHeadOptions, routes=app.router.routes)

@@ -25,7 +25,7 @@ class PageRequest:
     per_page: int
 
 
-def page_request(request: Request) -> PageRequest:
+async def page_request(request: Request) -> PageRequest:
     """`page` and `per_page` as positive integers (first value when repeated), else the 400."""
     page = parse_digits(first_query_value(request, "page", "1"))
     per_page = parse_digits(first_query_value(request, "per_page", str(DEFAULT_PER_PAGE)))

@@ -7,10 +7,11 @@ from fastapi import APIRouter
 
 from cutover.compat import ApiError
 from new_fastapi.deps import SessionUser
+from new_fastapi.pooled import PooledRoute
 from new_fastapi.schemas import UserResponse
 from shared_models import User
 
-router = APIRouter(prefix="/api/admin", tags=["admin"])
+router = APIRouter(prefix="/api/admin", tags=["admin"], route_class=PooledRoute)
 
 
 @router.get("/me", response_model=UserResponse)

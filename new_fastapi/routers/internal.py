@@ -7,8 +7,9 @@ from fastapi import APIRouter
 
 from cutover.compat import ApiError, LegacyJSONResponse
 from new_fastapi.deps import HttpClientDep, SettingsDep
+from new_fastapi.pooled import PooledRoute
 
-router = APIRouter(tags=["internal"])
+router = APIRouter(tags=["internal"], route_class=PooledRoute)
 
 
 def _reject_constant(name: str) -> Any:

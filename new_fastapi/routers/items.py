@@ -8,12 +8,13 @@ from sqlalchemy import select
 from cutover.compat import ApiError, first_query_value, flask_form, flask_json_body
 from new_fastapi.deps import SessionDep, documented_body, validate_body
 from new_fastapi.messages import NO_DATA
+from new_fastapi.pooled import PooledRoute
 from new_fastapi.responses import item_response
 from new_fastapi.schemas import ItemCreate, ItemResponse, ItemWithQuery
 from new_fastapi.validation import INT32_MAX, parse_digits
 from shared_models import Item
 
-router = APIRouter(prefix="/items", tags=["items"])
+router = APIRouter(prefix="/items", tags=["items"], route_class=PooledRoute)
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100

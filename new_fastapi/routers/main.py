@@ -6,10 +6,11 @@ from sqlalchemy import func, select
 
 from cutover.compat import slash_redirect
 from new_fastapi.deps import SessionDep
+from new_fastapi.pooled import PooledRoute
 from new_fastapi.schemas import Message, Stats
 from shared_models import Item, Post, User
 
-router = APIRouter(tags=["main"])
+router = APIRouter(tags=["main"], route_class=PooledRoute)
 
 
 @router.get("/api/hello", response_model=Message)

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from cutover.compat import ApiError, first_query_value
 from new_fastapi.deps import CurrentUser, SessionDep, body_of, documented_body
+from new_fastapi.pooled import PooledRoute
 from new_fastapi.responses import NO_CONTENT, note_response
 from new_fastapi.schemas import NoteChanges, NoteCreate, NoteResponse, NoteUpdate
 from new_fastapi.validation import INT32_MAX, parse_digits
@@ -14,7 +15,7 @@ from shared_models import Note
 from shared_models.base import utcnow
 from shared_models.notes_sync import next_change_seq
 
-router = APIRouter(prefix="/api/notes", tags=["notes"])
+router = APIRouter(prefix="/api/notes", tags=["notes"], route_class=PooledRoute)
 
 
 def own_live_note(note_id: int, user: CurrentUser, session: SessionDep) -> Note:

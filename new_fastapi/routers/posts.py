@@ -8,13 +8,14 @@ from sqlalchemy import ColumnElement, or_, select
 from cutover.compat import ApiError
 from new_fastapi.deps import CurrentUser, OptionalUser, SessionDep, body_of, documented_body
 from new_fastapi.pagination import PageDep, paginate
+from new_fastapi.pooled import PooledRoute
 from new_fastapi.responses import NO_CONTENT, post_response
 from new_fastapi.schemas import PostCreate, PostPage, PostResponse, PostUpdate
 from new_fastapi.validation import INT32_MAX
 from shared_models import Post, User
 from shared_models.base import utcnow
 
-router = APIRouter(prefix="/api/posts", tags=["posts"])
+router = APIRouter(prefix="/api/posts", tags=["posts"], route_class=PooledRoute)
 
 
 def _visible_post(session: SessionDep, post_id: int, viewer: User | None) -> Post:

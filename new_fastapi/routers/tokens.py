@@ -6,6 +6,7 @@ from werkzeug.datastructures import Authorization
 
 from cutover.compat import ApiError
 from new_fastapi.deps import CurrentToken, CurrentUser, SessionDep, SettingsDep
+from new_fastapi.pooled import PooledRoute
 from new_fastapi.responses import NO_CONTENT
 from new_fastapi.schemas import TokenResponse, UserResponse
 from new_fastapi.validation import is_storable_text
@@ -13,7 +14,7 @@ from shared_models import User
 from shared_models.passwords import verify_password
 from shared_models.tokens import issue_token, revoke_token
 
-router = APIRouter(tags=["tokens"])
+router = APIRouter(tags=["tokens"], route_class=PooledRoute)
 
 BASIC_CHALLENGE = 'Basic realm="api"'
 

@@ -10,12 +10,13 @@ from sqlalchemy.orm import Session
 from cutover.compat import ApiError
 from new_fastapi.deps import SessionDep, body_of, documented_body
 from new_fastapi.pagination import PageDep, paginate
+from new_fastapi.pooled import PooledRoute
 from new_fastapi.schemas import UserCreate, UserPage, UserResponse
 from new_fastapi.validation import INT32_MAX
 from shared_models import User
 from shared_models.passwords import hash_password
 
-router = APIRouter(prefix="/api/users", tags=["users"])
+router = APIRouter(prefix="/api/users", tags=["users"], route_class=PooledRoute)
 
 
 def _taken_error(session: Session, username: str, email: str) -> ApiError | None:

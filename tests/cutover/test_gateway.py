@@ -4,6 +4,7 @@ for a route whose code is now deleted, and with one Allow list for a path split 
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Iterator
 from typing import Any
 
@@ -256,3 +257,49 @@ async def test_without_a_new_app_everything_is_legacy() -> None:
         assert gateway.inventory.ported == 0
     finally:
         gateway.bridge.close()
+
+
+@pytest.fixture
+def unfrozen_heap() -> Iterator[None]:
+    gc.unfreeze()
+    yield
+    gc.unfreeze()
+
+
+@pytest.mark.parametrize("with_new", [True, False], ids=["with-new", "legacy-only"])
+async def test_startup_complete_freezes_the_heap_once_for_both_sides(
+    unfrozen_heap: None, with_new: bool
+) -> None:
+    gateway = Gateway(make_legacy(), make_new() if with_new else None)
+    lifespan = Lifespan(gateway, {})
+    assert await lifespan.step("lifespan.startup") == "lifespan.startup.complete"
+    assert gc.get_freeze_count() > 0
+    gc.unfreeze()
+    assert (await call(gateway, "GET", "/docs")).status_code == 200
+    assert (await call(gateway, "GET", "/health" if with_new else "/docs")).status_code == 200
+    assert gc.get_freeze_count() == 0
+    assert await lifespan.step("lifespan.shutdown") == "lifespan.shutdown.complete"
+    await lifespan.task
+
+
+async def test_without_lifespan_the_first_request_freezes_the_heap(unfrozen_heap: None) -> None:
+    gateway = Gateway(make_legacy(), make_new())
+    try:
+        assert (await call(gateway, "GET", "/health")).status_code == 200
+        assert gc.get_freeze_count() > 0
+        gc.unfreeze()
+        assert (await call(gateway, "GET", "/docs")).status_code == 200
+        assert gc.get_freeze_count() == 0
+    finally:
+        gateway.bridge.close()
+
+
+async def test_the_heap_freeze_can_be_turned_off(unfrozen_heap: None) -> None:
+    gateway = Gateway(make_legacy(), make_new(), freeze_startup_heap=False)
+    lifespan = Lifespan(gateway, {})
+    assert await lifespan.step("lifespan.startup") == "lifespan.startup.complete"
+    assert (await call(gateway, "GET", "/health")).status_code == 200
+    assert (await call(gateway, "GET", "/docs")).status_code == 200
+    assert gc.get_freeze_count() == 0
+    assert await lifespan.step("lifespan.shutdown") == "lifespan.shutdown.complete"
+    await lifespan.task
