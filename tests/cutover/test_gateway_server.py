@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.cutover.servers import serve_uvicorn
 from tests.cutover.stub_routing_apps import REPORT_BODY
+from tests.servers import serve_uvicorn
 
 
 @pytest.mark.slow

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.cutover.servers import Server, serve_gunicorn, serve_uvicorn
+from tests.servers import Server, serve_gunicorn, serve_uvicorn
 
 pytestmark = pytest.mark.slow
 

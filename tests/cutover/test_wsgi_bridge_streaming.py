@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.cutover.servers import Server, rss_kib, serve_uvicorn
 from tests.cutover.test_wsgi_bridge_differential import raw_exchange, status_and_body
+from tests.servers import Server, rss_kib, serve_uvicorn
 
 BRIDGED = "tests.cutover.stub_apps:bridged_flask"
 MIB = 1024 * 1024

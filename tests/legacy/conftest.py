@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from legacy_flask import create_app
 from legacy_flask.extensions import db
-from tests.cutover.servers import serve_uvicorn
 from tests.legacy.helpers import Account, create_account
 from tests.legacy.upstream import UpstreamServer
+from tests.servers import serve_uvicorn
 
 UPSTREAM_TIMEOUT = 0.3
 
