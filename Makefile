@@ -7,8 +7,10 @@ PORT ?= 8000
 UPSTREAM_PORT ?= 8001
 # uvicorn would otherwise trust X-Forwarded-* from 127.0.0.1 and rewrite REMOTE_ADDR and the
 # scheme the legacy app sees; the gateway must hand Flask the environ gunicorn would.
-SERVE_FLAGS := --no-proxy-headers --no-server-header --http httptools \
-	--timeout-graceful-shutdown 10
+# The protocol is uvicorn's httptools one plus a request-header timeout and gunicorn's header
+# limits (431), which uvicorn has no option for (cutover/uvicorn_protocol.py, CUTOVER_HEADER_*).
+SERVE_FLAGS := --no-proxy-headers --no-server-header \
+	--http cutover.uvicorn_protocol:GuardedHttpToolsProtocol --timeout-graceful-shutdown 10
 
 .PHONY: install migrate seed run test lint bench clean
 
