@@ -16,4 +16,9 @@ def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(engine: Engine
 
 def test_postgres_options_set_pool_explicitly() -> None:
     options = engine_options("postgresql+psycopg://u@h/db", pool_size=7, max_overflow=3)
-    assert options == {"pool_pre_ping": True, "pool_size": 7, "max_overflow": 3}
+    assert options == {
+        "pool_pre_ping": True,
+        "pool_size": 7,
+        "max_overflow": 3,
+        "connect_args": {"connect_timeout": 3},
+    }
