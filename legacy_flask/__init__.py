@@ -6,9 +6,10 @@ from typing import Any
 from flask import Flask
 
 from legacy_flask import admin, internal, items, main, notes, posts, tokens, users
+from legacy_flask.errors import register_error_handlers
 from legacy_flask.extensions import db
 from shared_models import engine_options, get_settings
-from shared_models.database import install_sqlite_pragmas
+from shared_models.database import install_engine_hooks
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -38,8 +39,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     with app.app_context():
-        install_sqlite_pragmas(db.engine)
+        install_engine_hooks(db.engine)
 
+    register_error_handlers(app)
     for blueprint_module in (main, users, tokens, notes, posts, items, internal, admin):
         app.register_blueprint(blueprint_module.bp)
     return app
