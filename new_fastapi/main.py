@@ -13,9 +13,10 @@ from cutover.compat import (
     install_legacy_errors,
 )
 from cutover.worker_pool import WorkerPool
+from new_fastapi.errors import install_database_errors
 from new_fastapi.messages import legacy_validation_message
 from new_fastapi.pooled import ENDPOINT_THREADS
-from new_fastapi.routers import admin, internal, items, main, notes, posts, tokens, users
+from new_fastapi.routers import admin, health, internal, items, main, notes, posts, tokens, users
 from shared_models import Settings, create_engine_for, get_settings, make_sessionmaker
 
 
@@ -50,7 +51,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.worker_pool = worker_pool
     app.state.flask_session = FlaskSessionReader(settings.secret_key)
     install_legacy_errors(app, validation_message=legacy_validation_message)
+    install_database_errors(app)
     app.add_middleware(AutomaticHeadOptions, routes=app.router.routes)
-    for module in (main, users, tokens, notes, posts, items, internal, admin):
+    for module in (main, users, tokens, notes, posts, items, internal, admin, health):
         app.include_router(module.router)
     return app
