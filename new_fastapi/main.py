@@ -13,9 +13,9 @@ from cutover.compat import (
     install_legacy_errors,
 )
 from cutover.worker_pool import WorkerPool
+from new_fastapi.database import Database
 from new_fastapi.errors import install_database_errors
 from new_fastapi.messages import legacy_validation_message
-from new_fastapi.pooled import ENDPOINT_THREADS
 from new_fastapi.routers import admin, health, internal, items, main, notes, posts, tokens, users
 from shared_models import Settings, create_engine_for, get_settings, make_sessionmaker
 
@@ -29,7 +29,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_overflow=settings.db_max_overflow,
     )
     http_client = httpx.AsyncClient(timeout=settings.upstream_timeout)
-    worker_pool = WorkerPool(ENDPOINT_THREADS, name="cutover-endpoints")
+    # Each thread holds at most one connection, so as many threads as connections never wait.
+    connections = settings.db_pool_size + settings.db_max_overflow
+    worker_pool = WorkerPool(
+        settings.endpoint_threads or connections,
+        max_queue=settings.endpoint_queue_size,
+        max_wait=settings.endpoint_queue_timeout,
+        name="cutover-endpoints",
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -46,9 +53,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.database = Database(make_sessionmaker(engine), worker_pool)
     app.state.http_client = http_client
-    app.state.worker_pool = worker_pool
     app.state.flask_session = FlaskSessionReader(settings.secret_key)
     install_legacy_errors(app, validation_message=legacy_validation_message)
     install_database_errors(app)

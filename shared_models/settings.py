@@ -19,7 +19,11 @@ class Settings(BaseSettings):
     upstream_url: str = "http://127.0.0.1:8001/data"
     upstream_timeout: float = 5.0
     db_pool_size: int = 20
-    db_max_overflow: int = 10
+    db_max_overflow: int = 12
+    # The FastAPI side's worker threads (default: one per connection of its pool) and its queue.
+    endpoint_threads: int | None = None
+    endpoint_queue_size: int = 64
+    endpoint_queue_timeout: float = 2.0
     token_ttl_seconds: int = 3600
 
 

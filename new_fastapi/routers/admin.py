@@ -5,18 +5,14 @@ The admin HTML pages stay on the legacy app; this shows a port sharing its login
 
 from fastapi import APIRouter
 
-from cutover.compat import ApiError
-from new_fastapi.deps import SessionUser
-from new_fastapi.pooled import PooledRoute
+from new_fastapi import crud
+from new_fastapi.deps import DatabaseDep, FlaskSession
 from new_fastapi.schemas import UserResponse
-from shared_models import User
 
-router = APIRouter(prefix="/api/admin", tags=["admin"], route_class=PooledRoute)
+router = APIRouter(prefix="/api/admin", tags=["admin"])
 
 
 @router.get("/me", response_model=UserResponse)
-def admin_me(user: SessionUser) -> User:
+async def admin_me(flask_session: FlaskSession, db: DatabaseDep) -> UserResponse:
     """Who is logged in to the admin pages (401 when nobody is)."""
-    if user is None:
-        raise ApiError(401, "Not logged in", headers={"Vary": "Cookie"})
-    return user
+    return await db.run(crud.admin_user, flask_session.get("user_id"))

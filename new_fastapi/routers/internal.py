@@ -7,9 +7,8 @@ from fastapi import APIRouter
 
 from cutover.compat import ApiError, LegacyJSONResponse
 from new_fastapi.deps import HttpClientDep, SettingsDep
-from new_fastapi.pooled import PooledRoute
 
-router = APIRouter(tags=["internal"], route_class=PooledRoute)
+router = APIRouter(tags=["internal"])
 
 
 def _reject_constant(name: str) -> Any:

@@ -1,29 +1,23 @@
 """The item catalogue; item creation also takes HTML-form posts."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
-from sqlalchemy import select
 
-from cutover.compat import ApiError, first_query_value, flask_form, flask_json_body
-from new_fastapi.deps import SessionDep, documented_body, validate_body
+from cutover.compat import ApiError, first_query_value, flask_form
+from new_fastapi import crud
+from new_fastapi.deps import DatabaseDep, FlaskJSON, documented_body, validate_body
 from new_fastapi.messages import NO_DATA
-from new_fastapi.pooled import PooledRoute
-from new_fastapi.responses import item_response
 from new_fastapi.schemas import ItemCreate, ItemResponse, ItemWithQuery
-from new_fastapi.validation import INT32_MAX, parse_digits
-from shared_models import Item
+from new_fastapi.validation import parse_digits
 
-router = APIRouter(prefix="/items", tags=["items"], route_class=PooledRoute)
+router = APIRouter(prefix="/items", tags=["items"])
 
 DEFAULT_LIMIT = 10
-MAX_LIMIT = 100
 FORM_BOOLEANS = {"true": True, "false": False}
 
 
-async def submitted_item(
-    request: Request, data: Annotated[Any, Depends(flask_json_body)]
-) -> ItemCreate:
+async def submitted_item(request: Request, data: FlaskJSON) -> ItemCreate:
     """The posted fields from a JSON object or, failing that, an urlencoded/multipart form."""
     if not (isinstance(data, dict) and data):
         form = await flask_form(request)
@@ -43,36 +37,23 @@ async def submitted_item(
 @router.post(
     "", status_code=201, response_model=ItemResponse, openapi_extra=documented_body(ItemCreate)
 )
-def create_item(
-    payload: Annotated[ItemCreate, Depends(submitted_item)],
-    session: SessionDep,
-    response: Response,
+async def create_item(
+    payload: Annotated[ItemCreate, Depends(submitted_item)], db: DatabaseDep, response: Response
 ) -> ItemResponse:
-    item = Item(
-        name=payload.name, price=payload.price, is_available=payload.is_available, tags=payload.tags
-    )
-    session.add(item)
-    session.commit()
+    item = await db.run(crud.create_item, payload)
     response.headers["Location"] = f"/items/{item.id}"
-    return item_response(item)
+    return item
 
 
 @router.get("/{item_id:int}", response_model=ItemWithQuery)
-def get_item(item_id: int, request: Request, session: SessionDep) -> ItemWithQuery:
-    item = session.get(Item, item_id) if item_id <= INT32_MAX else None
-    if item is None:
-        raise ApiError(404, "Item not found")
-    return ItemWithQuery(q=first_query_value(request, "q"), **item_response(item).model_dump())
+async def get_item(item_id: int, request: Request, db: DatabaseDep) -> ItemWithQuery:
+    return await db.run(crud.get_item, item_id, first_query_value(request, "q"))
 
 
 @router.get("", response_model=list[ItemResponse])
-def list_items(request: Request, session: SessionDep) -> list[ItemResponse]:
+async def list_items(request: Request, db: DatabaseDep) -> list[ItemResponse]:
     skip = parse_digits(first_query_value(request, "skip", "0"))
     limit = parse_digits(first_query_value(request, "limit", str(DEFAULT_LIMIT)))
     if skip is None or limit is None:
         raise ApiError(400, "Invalid skip or limit")
-    items: list[Item] = []
-    if skip < INT32_MAX:  # ids are INTEGER, so no table holds more rows than that
-        query = select(Item).order_by(Item.id).offset(skip).limit(min(limit, MAX_LIMIT))
-        items = list(session.scalars(query))
-    return [item_response(item) for item in items]
+    return await db.run(crud.list_items, skip, limit)
