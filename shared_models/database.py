@@ -26,15 +26,19 @@ UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
 _SQLITE_LOCK_CODES = frozenset({5, 6})
 
 
-def engine_options(url: str, *, pool_size: int = 20, max_overflow: int = 10) -> dict[str, Any]:
+def engine_options(url: str, *, pool_size: int = 20, max_overflow: int = 12) -> dict[str, Any]:
     """Engine keyword arguments for `url`, shared by Flask-SQLAlchemy and the FastAPI side."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         # Both sides run handlers on worker threads; the connection pool hands out
         # one connection per thread, so SQLite's same-thread check must be off.
-        return {
+        sqlite: dict[str, Any] = {
             "connect_args": {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         }
+        if parsed.database not in (None, "", ":memory:"):
+            # A file database is pooled like a server's, sized the same (README: sizing).
+            sqlite.update(pool_size=pool_size, max_overflow=max_overflow)
+        return sqlite
     options: dict[str, Any] = {
         "pool_pre_ping": True,
         "pool_size": pool_size,

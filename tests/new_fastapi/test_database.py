@@ -15,6 +15,10 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
+from cutover import Gateway
+from cutover.settings import GatewaySettings
+from legacy_flask import create_app as create_legacy_app
+from legacy_flask.extensions import db
 from new_fastapi import create_app
 from new_fastapi.database import BUSY_MESSAGE
 from shared_models import Item, Note, Settings
@@ -149,3 +153,22 @@ async def test_work_the_pool_cannot_take_is_answered_503_with_retry_after(
             assert response.json() == {"error": BUSY_MESSAGE}
         assert (pool.shed_count, pool.expired_count) == (1, 1)
         assert (await client.get("/items/1")).status_code == 200
+
+
+def test_every_worker_thread_on_either_side_can_hold_a_connection(database_url: str) -> None:
+    """Threads and connections are sized together, so no thread ever waits for a connection."""
+    native = create_app(Settings(database_url=database_url))
+    legacy = create_legacy_app({"SQLALCHEMY_DATABASE_URI": database_url})
+    gateway = Gateway(legacy, native, **GatewaySettings().model_dump())
+    try:
+        native_pool = native.state.engine.pool
+        assert native.state.database.pool.size == native_pool.size() + native_pool._max_overflow
+        with legacy.app_context():
+            legacy_pool = db.engine.pool
+            assert gateway.bridge.pool.size <= legacy_pool.size() + legacy_pool._max_overflow
+    finally:
+        gateway.bridge.close()
+        native.state.database.pool.close()
+        native.state.engine.dispose()
+        with legacy.app_context():
+            db.engine.dispose()
