@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -13,6 +14,17 @@ Environ = dict[str, Any]
 _SPECIAL_KEYS = {b"content-type": "CONTENT_TYPE", b"content-length": "CONTENT_LENGTH"}
 _KEY_CACHE_LIMIT = 1024
 _key_cache: dict[bytes, str | None] = {}
+
+
+def _server_software() -> str:
+    try:
+        return f"cutover/{version('cutover')}"
+    except PackageNotFoundError:
+        return "cutover"
+
+
+SERVER_SOFTWARE = _server_software()
+"""The default `SERVER_SOFTWARE`: some apps sniff it, so it names what really serves them."""
 
 
 def environ_key(name: bytes) -> str | None:
@@ -56,8 +68,16 @@ def _split_host(host: str, scheme: str) -> tuple[str, str]:
     return host, "443" if scheme == "https" else "80"
 
 
-def build_environ(scope: Mapping[str, Any], trust_proxy_headers: bool = False) -> Environ:
-    """A WSGI environ for `scope`, without `wsgi.input` (the bridge supplies the body)."""
+def build_environ(
+    scope: Mapping[str, Any],
+    trust_proxy_headers: bool = False,
+    server_software: str = SERVER_SOFTWARE,
+) -> Environ:
+    """A WSGI environ for `scope`, without `wsgi.input` (the bridge supplies the body).
+
+    Header values lose the optional whitespace around them (RFC 9110 5.5), which uvicorn's
+    httptools parser leaves at the end and gunicorn strips.
+    """
     scheme: str = scope.get("scheme", "http")
     root_path: str = scope.get("root_path", "")
     script_name = root_path.encode("utf-8").decode("latin-1") if root_path else ""
@@ -74,6 +94,7 @@ def build_environ(scope: Mapping[str, Any], trust_proxy_headers: bool = False) -
         "RAW_URI": raw_uri,
         "REQUEST_URI": raw_uri,
         "SERVER_PROTOCOL": "HTTP/" + scope["http_version"],
+        "SERVER_SOFTWARE": server_software,
         "wsgi.version": (1, 0),
         "wsgi.url_scheme": scheme,
         "wsgi.errors": sys.stderr,
@@ -91,7 +112,7 @@ def build_environ(scope: Mapping[str, Any], trust_proxy_headers: bool = False) -
         key = environ_key(name)
         if key is None:
             continue
-        text = value.decode("latin-1")
+        text = value.decode("latin-1").strip(" \t")
         if key in environ:
             if repeated is None:
                 repeated = {}
