@@ -59,6 +59,7 @@ __all__ = [
     "FlaskDateTime",
     "FlaskSessionReader",
     "LegacyJSONResponse",
+    "LimitedReceive",
     "ValidationMessage",
     "allowed_methods",
     "first_query_value",
@@ -356,19 +357,28 @@ class BodySizeLimit:
         await self.app(scope, self._limited(receive), send)
 
     def _limited(self, receive: Receive) -> Callable[[], Awaitable[Message]]:
-        received = 0
-        limit = self.max_content_length
+        return LimitedReceive(receive, self.max_content_length)
 
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise StarletteHTTPException(413)
-            return message
 
-        return limited_receive
+class LimitedReceive:
+    """An ASGI `receive` raising Starlette's 413 once more than `limit` body bytes arrived."""
+
+    __slots__ = ("exceeded", "limit", "receive", "received")
+
+    def __init__(self, receive: Receive, limit: int) -> None:
+        self.receive = receive
+        self.limit = limit
+        self.received = 0
+        self.exceeded = False
+
+    async def __call__(self) -> Message:
+        message = await self.receive()
+        if message["type"] == "http.request":
+            self.received += len(message.get("body", b""))
+            if self.received > self.limit:
+                self.exceeded = True
+                raise StarletteHTTPException(413)
+        return message
 
 
 class AutomaticHeadOptions:
