@@ -33,6 +33,7 @@ ENVIRON_KEYS = (
     "HTTP_X_FORWARDED_HOST",
     "HTTP_ACCEPT",
     "HTTP_X_REPEATED",
+    "HTTP_X_CUSTOM",
     "wsgi.url_scheme",
     "wsgi.input_terminated",
 )
@@ -196,9 +197,42 @@ def sink() -> Any:
     return {"size": size, "sha256": digest.hexdigest()}
 
 
+@flask_app.get("/server-software")
+def server_software() -> Any:
+    return {"SERVER_SOFTWARE": request.environ.get("SERVER_SOFTWARE")}
+
+
+@flask_app.get("/nul-header")
+def nul_header() -> Response:
+    """Werkzeug refuses CR and LF in header values, but lets NUL through to the server."""
+    response = make_response("never sent")
+    response.headers["X-Bad"] = "a\x00b"
+    return response
+
+
+# What a broken app or middleware may hand to start_response; each must never reach the wire.
+BAD_STARTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
+    "crlf-value": ("200 OK", [("Content-Type", "text/plain"), ("X-Bad", "a\r\nX-Injected: 1")]),
+    "lf-value": ("200 OK", [("Content-Type", "text/plain"), ("X-Bad", "a\nb")]),
+    "nul-value": ("200 OK", [("Content-Type", "text/plain"), ("X-Bad", "a\x00b")]),
+    "space-in-name": ("200 OK", [("Content-Type", "text/plain"), ("X Bad", "value")]),
+    "colon-in-name": ("200 OK", [("Content-Type", "text/plain"), ("X-Bad:", "value")]),
+    "empty-name": ("200 OK", [("Content-Type", "text/plain"), ("", "value")]),
+    "status-without-code": ("OK", [("Content-Type", "text/plain")]),
+    "status-with-crlf": ("200 OK\r\nX-Injected: 1", [("Content-Type", "text/plain")]),
+    "status-two-digits": ("20 OK", [("Content-Type", "text/plain")]),
+}
+
+
 def plain_wsgi_app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
     """A framework-free WSGI callable exercising what Flask never does."""
     path = environ["PATH_INFO"]
+    if path.startswith("/bad-start/"):
+        status, headers = BAD_STARTS[path.rsplit("/", 1)[1]]
+        if environ["QUERY_STRING"] == "late":
+            return _start_late(start_response, status, headers)
+        start_response(status, headers)
+        return [b"never sent"]
     if path == "/no-length":
         start_response("200 OK", [("Content-Type", "text/plain")])
         return [b"hello ", b"world"]
@@ -223,6 +257,15 @@ def plain_wsgi_app(environ: dict[str, Any], start_response: Any) -> Iterable[byt
         return _fail_after_first_chunk()
     start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "9")])
     return [b"not found"]
+
+
+def _start_late(
+    start_response: Any, status: str, headers: list[tuple[str, str]]
+) -> Iterator[bytes]:
+    """start_response from inside the iterator, after the bridge has switched to streaming."""
+    time.sleep(0.1)
+    start_response(status, headers)
+    yield b"never sent"
 
 
 def _fail_after_first_chunk() -> Iterator[bytes]:

@@ -1,0 +1,103 @@
+"""A status or header the legacy app should never have given is a logged 500, never a reset."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from cutover.wsgi_bridge import ERROR_500
+from tests.cutover.stub_apps import BAD_STARTS
+from tests.servers import Server, serve_gunicorn, serve_uvicorn
+
+pytestmark = pytest.mark.slow
+
+WAIT = 15.0
+
+
+@pytest.fixture(scope="module")
+def log_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("logs") / "server.log"
+
+
+def _log_config(log_file: Path) -> Path:
+    """A uvicorn --log-config sending every record to `log_file`, one line per message."""
+    config = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"line": {"format": "%(levelname)s %(name)s %(message)s"}},
+        "handlers": {
+            "file": {"class": "logging.FileHandler", "filename": str(log_file), "formatter": "line"}
+        },
+        "root": {"level": "INFO", "handlers": ["file"]},
+    }
+    path = log_file.with_suffix(".json")
+    path.write_text(json.dumps(config))
+    return path
+
+
+@pytest.fixture(scope="module")
+def plain_bridged(log_file: Path) -> Iterator[Server]:
+    config = _log_config(log_file)
+    with serve_uvicorn(
+        "tests.cutover.stub_apps:bridged_plain", "--factory", "--log-config", str(config)
+    ) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def flask_bridged(log_file: Path) -> Iterator[Server]:
+    config = _log_config(log_file)
+    with serve_uvicorn(
+        "tests.cutover.stub_apps:bridged_flask", "--factory", "--log-config", str(config)
+    ) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def plain_gunicorn() -> Iterator[Server]:
+    with serve_gunicorn("tests.cutover.stub_apps:plain_wsgi_app") as server:
+        yield server
+
+
+def logged_errors(log_file: Path, target: str) -> int:
+    """How many times the bridge logged the failure of `GET target`."""
+    line = f"ERROR cutover.wsgi_bridge Error handling request GET {target}"
+    return log_file.read_text().splitlines().count(line)
+
+
+@pytest.mark.parametrize("when", ["buffered", "late"])
+@pytest.mark.parametrize("kind", sorted(BAD_STARTS))
+def test_bad_status_or_header_is_a_logged_500_not_a_reset(
+    plain_bridged: Server, log_file: Path, kind: str, when: str
+) -> None:
+    target = f"/bad-start/{kind}" + ("?late" if when == "late" else "")
+    with httpx.Client(base_url=plain_bridged.url, timeout=WAIT) as client:
+        response = client.get(target)
+        assert (response.status_code, response.content) == (500, ERROR_500)
+        assert "x-bad" not in response.headers
+        assert "x-injected" not in response.headers
+        # The connection and the bridge keep serving.
+        assert client.get("/declared-length").content == b"hello"
+    assert logged_errors(log_file, target) == 1
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_STARTS))
+def test_bad_status_or_header_answers_what_gunicorn_answers(
+    plain_bridged: Server, plain_gunicorn: Server, kind: str
+) -> None:
+    expected = httpx.get(f"{plain_gunicorn.url}/bad-start/{kind}", timeout=WAIT)
+    seen = httpx.get(f"{plain_bridged.url}/bad-start/{kind}", timeout=WAIT)
+    assert (seen.status_code, seen.content) == (expected.status_code, expected.content)
+    assert seen.headers["content-type"] == expected.headers["content-type"]
+
+
+def test_a_nul_in_a_flask_header_is_a_logged_500(flask_bridged: Server, log_file: Path) -> None:
+    with httpx.Client(base_url=flask_bridged.url, timeout=WAIT) as client:
+        response = client.get("/nul-header")
+        assert (response.status_code, response.content) == (500, ERROR_500)
+        assert client.get("/json").json() == {"ok": True}
+    assert logged_errors(log_file, "/nul-header") == 1
