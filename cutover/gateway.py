@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import gc
+import inspect
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.responses import Response as StarletteResponse
 from starlette.types import Message, Receive, Scope, Send
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.routing import Map
 from werkzeug.wrappers import Response
 
+from cutover.compat import LimitedReceive
 from cutover.docs import normalise_prefix, relocate_docs
 from cutover.environ import build_environ
 from cutover.inventory import (
@@ -22,7 +29,12 @@ from cutover.inventory import (
     native_routes,
 )
 from cutover.routing import Action, Decision, Router
-from cutover.wsgi_bridge import WSGIBridge
+from cutover.wsgi_bridge import (
+    DEFAULT_MAX_BODY,
+    DEFAULT_QUEUE_SIZE,
+    DEFAULT_QUEUE_TIMEOUT,
+    WSGIBridge,
+)
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -42,6 +54,13 @@ class Gateway:
     (`gc.freeze()`) once startup completes, or at the first request when the server runs no
     lifespan, so full collections stop walking it while requests wait, on both sides alike (see
     `cutover.wsgi_bridge`, whose own first-request freeze only a legacy request would trigger).
+
+    max_body_size (None: unlimited) holds on both sides: a native request declaring more is
+    answered 413 by the FastAPI app's own handler for Starlette's `HTTPException` without running
+    the endpoint, and a chunked one raises that 413 from `receive` once it passes the limit; the
+    legacy side answers as the legacy app does (see `cutover.wsgi_bridge`). legacy_queue_size
+    and legacy_queue_timeout bound the legacy requests waiting for a thread (None: unbounded).
+    server_software is the legacy environ's `SERVER_SOFTWARE` (default `cutover/<version>`).
     """
 
     def __init__(
@@ -51,22 +70,29 @@ class Gateway:
         *,
         docs_prefix: str = "/_cutover",
         legacy_threads: int | None = None,
-        max_body_size: int | None = None,
+        max_body_size: int | None = DEFAULT_MAX_BODY,
         trust_proxy_headers: bool = False,
         freeze_startup_heap: bool = True,
+        legacy_queue_size: int | None = DEFAULT_QUEUE_SIZE,
+        legacy_queue_timeout: float | None = DEFAULT_QUEUE_TIMEOUT,
+        server_software: str | None = None,
     ) -> None:
         bridge_options: dict[str, Any] = {
             "trust_proxy_headers": trust_proxy_headers,
             "freeze_startup_heap": False,
+            "max_body_size": max_body_size,
+            "queue_size": legacy_queue_size,
+            "queue_timeout": legacy_queue_timeout,
+            "server_software": server_software,
         }
         if legacy_threads is not None:
             bridge_options["threads"] = legacy_threads
-        if max_body_size is not None:
-            bridge_options["max_body_size"] = max_body_size
         self.legacy = legacy
         self.new = new
         self.bridge = WSGIBridge(legacy, **bridge_options)
+        self.max_body_size = max_body_size
         self.trust_proxy_headers = trust_proxy_headers
+        self.server_software = self.bridge.server_software
         self.docs_prefix = normalise_prefix(docs_prefix)
         self._freeze_pending = freeze_startup_heap
 
@@ -124,8 +150,7 @@ class Gateway:
             decision = self.router.decide(scope["method"], path)
             action = decision.action
             if action is Action.NATIVE:
-                assert self.new is not None
-                await self.new(scope, receive, send)
+                await self._native(scope, receive, send)
             elif action is Action.LEGACY:
                 if decision.allow is None:
                     await self.bridge(scope, receive, send)
@@ -145,10 +170,9 @@ class Gateway:
     ) -> None:
         """Answer as Flask would have for a path only the new app still has."""
         if decision.action is Action.NATIVE_HEAD:
-            assert self.new is not None
-            await self.new({**scope, "method": "GET"}, receive, _without_body(send))
+            await self._native({**scope, "method": "GET"}, receive, _without_body(send))
             return
-        environ = build_environ(scope, self.trust_proxy_headers)
+        environ = build_environ(scope, self.trust_proxy_headers, self.server_software)
         response: Response
         if decision.action is Action.OPTIONS:
             response = self._response_class()
@@ -163,6 +187,42 @@ class Gateway:
                 return
             response = redirect.get_response(environ)
         await _send_response(response, environ, send)
+
+    async def _native(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The FastAPI app, held to the body limit; a request without a body pays one scan."""
+        new = self.new
+        assert new is not None
+        limit = self.max_body_size
+        if limit is not None:
+            for name, value in scope["headers"]:
+                if name == b"content-length":
+                    # The server delivers no more than it declared: only the number is checked.
+                    if int(value) > limit:
+                        await self._refuse_native_body(new, scope, receive, send)
+                        return
+                    break
+                if name == b"transfer-encoding":
+                    limited = LimitedReceive(receive, limit)
+                    await new(scope, limited, _closing_if_exceeded(send, limited))
+                    return
+        await new(scope, receive, send)
+
+    @staticmethod
+    async def _refuse_native_body(new: FastAPI, scope: Scope, receive: Receive, send: Send) -> None:
+        """413 from the FastAPI app's own handler, as Starlette would pick it; no endpoint runs."""
+        exc = StarletteHTTPException(413)
+        handler = _http_exception_handler(new.exception_handlers, exc)
+        response: StarletteResponse
+        if handler is None:
+            response = PlainTextResponse(exc.detail, status_code=exc.status_code)
+        else:
+            request = Request({**scope, "app": new}, receive)
+            if inspect.iscoroutinefunction(handler):
+                response = await handler(request, exc)
+            else:
+                response = await run_in_threadpool(handler, request, exc)
+        response.headers["connection"] = "close"
+        await response(scope, receive, send)
 
     def _freeze_startup_heap(self) -> None:
         self._freeze_pending = False
@@ -189,6 +249,35 @@ class Gateway:
             await send(message)
 
         await self.new(scope, receive, send_to_server)
+
+
+def _http_exception_handler(handlers: Mapping[Any, Any], exc: StarletteHTTPException) -> Any | None:
+    """The handler Starlette's ExceptionMiddleware would call for `exc`: by status, then class.
+
+    Handlers for `Exception` (and 500) belong to the server-error middleware, so they are skipped.
+    """
+    handler = handlers.get(exc.status_code)
+    if handler is not None:
+        return handler
+    for cls in type(exc).__mro__:
+        if cls is Exception:
+            break
+        handler = handlers.get(cls)
+        if handler is not None:
+            return handler
+    return None
+
+
+def _closing_if_exceeded(send: Send, limited: LimitedReceive) -> Send:
+    """`send` adding `Connection: close` to the answer once the body passed the limit."""
+
+    async def send_closing(message: Message) -> None:
+        if message["type"] == "http.response.start" and limited.exceeded:
+            headers = [*message.get("headers", []), (b"connection", b"close")]
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return send_closing
 
 
 def _legacy_serves(url_map: Map, path: str) -> bool:

@@ -1,14 +1,27 @@
 """Gateway options read from `CUTOVER_*` environment variables, so operators tune without code."""
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from cutover.wsgi_bridge import DEFAULT_MAX_BODY, DEFAULT_QUEUE_SIZE, DEFAULT_QUEUE_TIMEOUT
 
 
 class GatewaySettings(BaseSettings):
-    """Operator settings for a `Gateway`; `None` means the toolkit's measured default."""
+    """Operator settings for a `Gateway`; `None` means the toolkit's default, or no limit."""
 
     model_config = SettingsConfigDict(env_prefix="CUTOVER_", env_file=".env", extra="ignore")
 
     legacy_threads: int | None = None
-    max_body_size: int | None = None
+    # Limits on both sides; "none" in the environment lifts one.
+    max_body_size: int | None = DEFAULT_MAX_BODY
+    legacy_queue_size: int | None = DEFAULT_QUEUE_SIZE
+    legacy_queue_timeout: float | None = DEFAULT_QUEUE_TIMEOUT
+    server_software: str | None = None
     docs_prefix: str = "/_cutover"
     trust_proxy_headers: bool = False
+
+    @field_validator("max_body_size", "legacy_queue_size", "legacy_queue_timeout", mode="before")
+    @classmethod
+    def _none_lifts_the_limit(cls, value: object) -> object:
+        """`CUTOVER_MAX_BODY_SIZE=none` and the like: a limit an operator turned off."""
+        return None if isinstance(value, str) and value.strip().lower() == "none" else value
