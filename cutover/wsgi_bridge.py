@@ -65,8 +65,10 @@ else:
 
 DEFAULT_THREADS = 32
 DEFAULT_MAX_BODY: int | None = 10 * 1024 * 1024
-DEFAULT_QUEUE_SIZE: int | None = 64
-DEFAULT_QUEUE_TIMEOUT: float | None = 2.0
+# A burst the threads clear within seconds waits its turn, as it would in gunicorn's backlog;
+# a backlog deeper than this, or a wait longer than this, is overload and answered 503.
+DEFAULT_QUEUE_SIZE: int | None = 1024
+DEFAULT_QUEUE_TIMEOUT: float | None = 10.0
 OVERLOAD_WARNING_INTERVAL = 1.0
 BUFFERED_BODY_LIMIT = 1024 * 1024
 BUFFERED_RESPONSE_LIMIT = 1024 * 1024

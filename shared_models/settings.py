@@ -22,8 +22,8 @@ class Settings(BaseSettings):
     db_max_overflow: int = 12
     # The FastAPI side's worker threads (default: one per connection of its pool) and its queue.
     endpoint_threads: int | None = None
-    endpoint_queue_size: int = 64
-    endpoint_queue_timeout: float = 2.0
+    endpoint_queue_size: int = 1024
+    endpoint_queue_timeout: float = 10.0
     token_ttl_seconds: int = 3600
 
 

@@ -21,7 +21,7 @@ def test_defaults_bound_bodies_and_the_legacy_queue() -> None:
         assert gateway.max_body_size == gateway.bridge.max_body_size == DEFAULT_MAX_BODY
         assert DEFAULT_MAX_BODY == 10 * 1024 * 1024
         pool = gateway.bridge.pool
-        assert (pool.max_queue, pool.max_wait) == (64, 2.0)
+        assert (pool.max_queue, pool.max_wait) == (1024, 10.0)
         assert gateway.bridge.server_software == SERVER_SOFTWARE
     finally:
         gateway.bridge.close()
