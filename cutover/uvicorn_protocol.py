@@ -58,6 +58,20 @@ class _HeadersRefused(Exception):
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, closing slow header senders and refusing oversized headers."""
 
+    # uvicorn's protocol already has 28 instance attributes; 9 more in its __dict__ would pass
+    # CPython's 30-key limit for shared-key instance dicts and slow every attribute access.
+    __slots__ = (
+        "_header_size",
+        "_header_timeout",
+        "_header_timer",
+        "_headers_pending",
+        "_late_bytes",
+        "_max_field_size",
+        "_max_fields",
+        "_max_header_bytes",
+        "_refused",
+    )
+
     def __init__(
         self,
         config: Config,
