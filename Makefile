@@ -8,16 +8,16 @@ UPSTREAM_PORT ?= 8001
 # uvicorn would otherwise trust X-Forwarded-* from 127.0.0.1 and rewrite REMOTE_ADDR and the
 # scheme the legacy app sees; the gateway must hand Flask the environ gunicorn would.
 # The protocol is uvicorn's httptools one plus a request-header timeout and gunicorn's header
-# limits (431), which uvicorn has no option for (cutover/uvicorn_protocol.py, CUTOVER_HEADER_*).
+# limits (431), which uvicorn has no option for (cutover.uvicorn_protocol, CUTOVER_HEADER_*).
 SERVE_FLAGS := --no-proxy-headers --no-server-header \
 	--http cutover.uvicorn_protocol:GuardedHttpToolsProtocol --timeout-graceful-shutdown 10
 
 .PHONY: install migrate seed run test lint bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml cutover/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e ./cutover -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -40,7 +40,7 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy cutover shared_models legacy_flask new_fastapi gateway.py
+	$(VENV)/bin/mypy cutover/src/cutover shared_models legacy_flask new_fastapi gateway.py
 
 bench: install
 	bash bench/run.sh

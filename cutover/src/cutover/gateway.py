@@ -18,7 +18,6 @@ from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.routing import Map
 from werkzeug.wrappers import Response
 
-from cutover.compat import LimitedReceive
 from cutover.docs import normalise_prefix, relocate_docs
 from cutover.environ import build_environ
 from cutover.inventory import (
@@ -28,6 +27,7 @@ from cutover.inventory import (
     legacy_routes,
     native_routes,
 )
+from cutover.limits import LimitedReceive
 from cutover.routing import Action, Decision, Router
 from cutover.wsgi_bridge import (
     DEFAULT_MAX_BODY,

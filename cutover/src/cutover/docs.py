@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fastapi import FastAPI
-from fastapi.routing import APIRoute
 from starlette.routing import Route
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 DOCS_URL_ATTRIBUTES = ("openapi_url", "docs_url", "redoc_url", "swagger_ui_oauth2_redirect_url")
 
 
 def _is_docs_route(route: Any, docs_paths: set[str]) -> bool:
+    from fastapi.routing import APIRoute  # only a gateway with a FastAPI app gets here
+
     return (
         isinstance(route, Route)
         and not isinstance(route, APIRoute)

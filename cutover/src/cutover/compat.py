@@ -51,6 +51,8 @@ from werkzeug.http import http_date, parse_options_header
 from werkzeug.urls import iri_to_uri  # also registers the "werkzeug.url_quote" error handler
 from werkzeug.utils import redirect as werkzeug_redirect_response
 
+from cutover.limits import LimitedReceive
+
 __all__ = [
     "ApiError",
     "AutomaticHeadOptions",
@@ -358,27 +360,6 @@ class BodySizeLimit:
 
     def _limited(self, receive: Receive) -> Callable[[], Awaitable[Message]]:
         return LimitedReceive(receive, self.max_content_length)
-
-
-class LimitedReceive:
-    """An ASGI `receive` raising Starlette's 413 once more than `limit` body bytes arrived."""
-
-    __slots__ = ("exceeded", "limit", "receive", "received")
-
-    def __init__(self, receive: Receive, limit: int) -> None:
-        self.receive = receive
-        self.limit = limit
-        self.received = 0
-        self.exceeded = False
-
-    async def __call__(self) -> Message:
-        message = await self.receive()
-        if message["type"] == "http.request":
-            self.received += len(message.get("body", b""))
-            if self.received > self.limit:
-                self.exceeded = True
-                raise StarletteHTTPException(413)
-        return message
 
 
 class AutomaticHeadOptions:
