@@ -1,0 +1,84 @@
+"""Input read as Flask's `request` reads it, so a port sees what the legacy route saw."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+from urllib.parse import parse_qsl
+
+import werkzeug.urls  # noqa: F401  registers the "werkzeug.url_quote" codec error handler
+from fastapi import Request
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.formparser import FormDataParser
+from werkzeug.http import parse_options_header
+
+__all__ = [
+    "FLASK_MAX_FORM_MEMORY_SIZE",
+    "FLASK_MAX_FORM_PARTS",
+    "first_query_value",
+    "flask_args",
+    "flask_form",
+    "flask_json_body",
+    "is_flask_json_mimetype",
+]
+
+FLASK_MAX_FORM_MEMORY_SIZE = 500_000  # Flask's MAX_FORM_MEMORY_SIZE default
+FLASK_MAX_FORM_PARTS = 1_000  # Flask's MAX_FORM_PARTS default
+_FORM_MIMETYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
+
+
+def is_flask_json_mimetype(content_type: str | None) -> bool:
+    """Flask's `Request.is_json`: application/json or any application/*+json."""
+    mimetype = (content_type or "").split(";", 1)[0].strip().lower()
+    return mimetype == "application/json" or (
+        mimetype.startswith("application/") and mimetype.endswith("+json")
+    )
+
+
+async def flask_json_body(request: Request) -> Any:
+    """The body as Flask's `request.get_json(silent=True)` sees it: None unless JSON that parses."""
+    if not is_flask_json_mimetype(request.headers.get("content-type")):
+        return None
+    try:
+        return json.loads(await request.body())
+    except ValueError:  # invalid JSON and invalid UTF-8 alike, as Flask's silent mode
+        return None
+    except RecursionError:  # nesting too deep to decode: Flask answers 500 here, a bug kept out
+        return None
+
+
+async def flask_form(
+    request: Request,
+    *,
+    max_form_memory_size: int | None = FLASK_MAX_FORM_MEMORY_SIZE,
+    max_form_parts: int | None = FLASK_MAX_FORM_PARTS,
+) -> MultiDict[str, str]:
+    """The text fields as Flask's `request.form`: Werkzeug's own parser, limits and 413s."""
+    mimetype, options = parse_options_header(request.headers.get("content-type"))
+    parser = FormDataParser(
+        max_form_memory_size=max_form_memory_size, max_form_parts=max_form_parts
+    )
+    if mimetype not in _FORM_MIMETYPES:
+        return MultiDict()
+    body = await request.body()
+    try:
+        _, form, files = parser.parse(io.BytesIO(body), mimetype, len(body), options)
+    except RequestEntityTooLarge:
+        raise StarletteHTTPException(413) from None
+    for _, upload in files.items(multi=True):
+        upload.close()
+    return form
+
+
+def flask_args(request: Request) -> MultiDict[str, str]:
+    """The query as Flask's `request.args`: invalid UTF-8 stays percent-encoded, not U+FFFD."""
+    query: bytes = request.scope.get("query_string", b"")
+    return MultiDict(parse_qsl(query.decode(), keep_blank_values=True, errors="werkzeug.url_quote"))
+
+
+def first_query_value(request: Request, name: str, default: str | None = None) -> str | None:
+    """A query value as Flask's `request.args.get` reads it: the first one when repeated."""
+    return flask_args(request).get(name, default)
