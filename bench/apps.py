@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 import legacy_flask
 import new_fastapi
 from cutover import Gateway
-from cutover.wsgi_bridge import WSGIBridge
+from cutover.wsgi import WSGIBridge
 
 
 def make_flask() -> Flask:

@@ -7,7 +7,7 @@ request needs (authentication included), and closed there before the job ends. S
 never holds a pooled connection while it waits for a thread, and with at most as many threads
 as the engine has connections no thread waits for a connection either (README: sizing).
 
-The pool (`cutover.worker_pool.WorkerPool`) keeps few threads hot, sheds work once its queue is
+The pool (`cutover.wsgi.WorkerPool`) keeps few threads hot, sheds work once its queue is
 full and expires work that waited too long; both answer 503 with `Retry-After`.
 """
 
@@ -18,10 +18,9 @@ from collections.abc import Callable
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import anyio
-from sqlalchemy.orm import Session, sessionmaker
-
 from cutover.compat import ApiError
-from cutover.worker_pool import WorkerPool
+from cutover.wsgi import WorkerPool
+from sqlalchemy.orm import Session, sessionmaker
 
 P = ParamSpec("P")
 T = TypeVar("T")

@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from a2wsgi import WSGIMiddleware
+from cutover.wsgi import DEFAULT_MAX_BODY, DEFAULT_THREADS, WSGIBridge
 from flask import Flask, Response, jsonify, make_response, redirect, request, stream_with_context
-
-from cutover.wsgi_bridge import DEFAULT_MAX_BODY, DEFAULT_THREADS, WSGIBridge
 
 ENVIRON_KEYS = (
     "REQUEST_METHOD",

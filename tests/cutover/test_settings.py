@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from cutover.settings import GatewaySettings
+from cutover.wsgi import DEFAULT_MAX_BODY, SERVER_SOFTWARE
 from flask import Flask
 
 from cutover import Gateway
-from cutover.environ import SERVER_SOFTWARE
-from cutover.settings import GatewaySettings
-from cutover.wsgi_bridge import DEFAULT_MAX_BODY
 
 
 def gateway_from(settings: GatewaySettings) -> Gateway:

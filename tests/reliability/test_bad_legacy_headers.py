@@ -8,8 +8,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cutover.wsgi.errors import ERROR_500
 
-from cutover.wsgi_bridge import ERROR_500
 from tests.cutover.stub_apps import BAD_STARTS
 from tests.servers import Server, serve_gunicorn, serve_uvicorn
 
@@ -65,7 +65,7 @@ def plain_gunicorn() -> Iterator[Server]:
 
 def logged_errors(log_file: Path, target: str) -> int:
     """How many times the bridge logged the failure of `GET target`."""
-    line = f"ERROR cutover.wsgi_bridge Error handling request GET {target}"
+    line = f"ERROR cutover.wsgi Error handling request GET {target}"
     return log_file.read_text().splitlines().count(line)
 
 

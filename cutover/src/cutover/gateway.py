@@ -19,7 +19,6 @@ from werkzeug.routing import Map
 from werkzeug.wrappers import Response
 
 from cutover.docs import normalise_prefix, relocate_docs
-from cutover.environ import build_environ
 from cutover.inventory import (
     Inventory,
     LegacyRoute,
@@ -29,11 +28,12 @@ from cutover.inventory import (
 )
 from cutover.limits import LimitedReceive
 from cutover.routing import Action, Decision, Router
-from cutover.wsgi_bridge import (
+from cutover.wsgi import (
     DEFAULT_MAX_BODY,
     DEFAULT_QUEUE_SIZE,
     DEFAULT_QUEUE_TIMEOUT,
     WSGIBridge,
+    build_environ,
 )
 
 if TYPE_CHECKING:

@@ -3,7 +3,7 @@
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from cutover.wsgi_bridge import DEFAULT_MAX_BODY, DEFAULT_QUEUE_SIZE, DEFAULT_QUEUE_TIMEOUT
+from cutover.wsgi import DEFAULT_MAX_BODY, DEFAULT_QUEUE_SIZE, DEFAULT_QUEUE_TIMEOUT
 
 
 class GatewaySettings(BaseSettings):

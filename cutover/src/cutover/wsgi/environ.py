@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import unquote_to_bytes
 
 Environ = dict[str, Any]
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
+
+    WSGIApp: TypeAlias = WSGIApplication
+else:
+    WSGIApp = Callable[..., Iterable[bytes]]
 
 # Request headers that are not passed on as HTTP_* keys.
 _SPECIAL_KEYS = {b"content-type": "CONTENT_TYPE", b"content-length": "CONTENT_LENGTH"}

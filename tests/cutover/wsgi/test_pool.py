@@ -7,8 +7,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-
-from cutover.worker_pool import WorkerPool
+from cutover.wsgi import WorkerPool
 
 WAIT = 10.0
 
@@ -146,3 +145,17 @@ def test_without_limits_the_queue_is_unbounded(release: threading.Event) -> None
 def test_limits_that_would_refuse_everything_are_rejected(options: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         WorkerPool(1, **options)  # type: ignore[arg-type]
+
+
+def test_pool_runs_new_jobs_while_the_hot_threads_are_blocked() -> None:
+    pool = WorkerPool(4, hot=1)
+    release, quick_done = threading.Event(), threading.Event()
+    try:
+        pool.submit(lambda: release.wait(10))
+        pool.submit(quick_done.set)
+        assert quick_done.wait(10)
+        assert not release.is_set()
+    finally:
+        release.set()
+        pool.close(wait=True)
+    assert pool.thread_count == 2

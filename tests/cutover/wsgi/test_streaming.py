@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.cutover.test_wsgi_bridge_differential import raw_exchange, status_and_body
+from tests.cutover.wsgi.test_differential import raw_exchange, status_and_body
 from tests.servers import Server, rss_kib, serve_uvicorn
 
 BRIDGED = "tests.cutover.stub_apps:bridged_flask"
