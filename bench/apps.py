@@ -53,8 +53,8 @@ docs_recipe = make_docs_recipe()
 bare_a2wsgi = a2wsgi_app(flask_app)
 
 
-gateway_fallthrough = Gateway(flask_app)
-gateway_native = Gateway(flask_app, make_fastapi())
+gateway_fallthrough = Gateway(flask_app, freeze_startup_heap=True)
+gateway_native = Gateway(flask_app, make_fastapi(), freeze_startup_heap=True)
 bridge_alone = WSGIBridge(flask_app)
 
 
@@ -65,9 +65,9 @@ def reference_flask() -> Flask:
 
 def reference_legacy() -> Any:
     """The reference app with nothing ported: every route falls through the gateway to Flask."""
-    return Gateway(legacy_flask.create_app())
+    return Gateway(legacy_flask.create_app(), freeze_startup_heap=True)
 
 
 def reference_native() -> Any:
     """The reference app with its FastAPI ports: ported routes are served natively."""
-    return Gateway(legacy_flask.create_app(), new_fastapi.create_app())
+    return Gateway(legacy_flask.create_app(), new_fastapi.create_app(), freeze_startup_heap=True)

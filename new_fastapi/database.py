@@ -18,9 +18,10 @@ from collections.abc import Callable
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import anyio
+from sqlalchemy.orm import Session, sessionmaker
+
 from cutover.compat import ApiError
 from cutover.wsgi import WorkerPool
-from sqlalchemy.orm import Session, sessionmaker
 
 P = ParamSpec("P")
 T = TypeVar("T")

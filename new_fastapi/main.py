@@ -4,6 +4,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
+from fastapi import FastAPI
+
 from cutover.compat import (
     AutomaticHeadOptions,
     FlaskSessionReader,
@@ -11,8 +13,6 @@ from cutover.compat import (
     install_legacy_errors,
 )
 from cutover.wsgi import WorkerPool
-from fastapi import FastAPI
-
 from new_fastapi.database import Database
 from new_fastapi.errors import install_database_errors
 from new_fastapi.messages import legacy_validation_message

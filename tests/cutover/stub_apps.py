@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from a2wsgi import WSGIMiddleware
-from cutover.wsgi import DEFAULT_MAX_BODY, DEFAULT_THREADS, WSGIBridge
 from flask import Flask, Response, jsonify, make_response, redirect, request, stream_with_context
+
+from cutover.wsgi import DEFAULT_MAX_BODY, DEFAULT_THREADS, WSGIBridge
 
 ENVIRON_KEYS = (
     "REQUEST_METHOD",

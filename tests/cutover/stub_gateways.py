@@ -12,7 +12,6 @@ from flask import Flask
 from flask import request as flask_request
 
 from cutover import Gateway
-from cutover.settings import GatewaySettings
 
 CHUNK = 64 * 1024
 
@@ -106,4 +105,4 @@ def settings_gateway() -> Gateway:
     """uvicorn --factory target: the stub Flask app configured from `CUTOVER_*` as deployed."""
     from tests.cutover.stub_apps import flask_app
 
-    return Gateway(flask_app, **GatewaySettings().model_dump())
+    return Gateway.from_settings(flask_app)

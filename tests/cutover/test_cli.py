@@ -47,7 +47,7 @@ def test_routes_json_is_the_inventory() -> None:
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
     assert document["routes"] == gateway.inventory.as_dicts()
-    assert (document["ported"], document["total"]) == (10, 16)
+    assert (document["served_by_new"], document["total"]) == (10, 16)
 
 
 def test_an_app_that_is_not_a_gateway_is_refused() -> None:

@@ -254,7 +254,7 @@ async def test_without_a_new_app_everything_is_legacy() -> None:
     try:
         assert (await call(gateway, "GET", "/docs")).json() == {"side": "legacy", "page": "docs"}
         assert (await call(gateway, "GET", "/items/3")).json()["side"] == "legacy"
-        assert gateway.inventory.ported == 0
+        assert gateway.inventory.served_by_new == 0
     finally:
         gateway.bridge.close()
 
@@ -270,7 +270,7 @@ def unfrozen_heap() -> Iterator[None]:
 async def test_startup_complete_freezes_the_heap_once_for_both_sides(
     unfrozen_heap: None, with_new: bool
 ) -> None:
-    gateway = Gateway(make_legacy(), make_new() if with_new else None)
+    gateway = Gateway(make_legacy(), make_new() if with_new else None, freeze_startup_heap=True)
     lifespan = Lifespan(gateway, {})
     assert await lifespan.step("lifespan.startup") == "lifespan.startup.complete"
     assert gc.get_freeze_count() > 0
@@ -283,7 +283,7 @@ async def test_startup_complete_freezes_the_heap_once_for_both_sides(
 
 
 async def test_without_lifespan_the_first_request_freezes_the_heap(unfrozen_heap: None) -> None:
-    gateway = Gateway(make_legacy(), make_new())
+    gateway = Gateway(make_legacy(), make_new(), freeze_startup_heap=True)
     try:
         assert (await call(gateway, "GET", "/health")).status_code == 200
         assert gc.get_freeze_count() > 0
@@ -294,8 +294,8 @@ async def test_without_lifespan_the_first_request_freezes_the_heap(unfrozen_heap
         gateway.bridge.close()
 
 
-async def test_the_heap_freeze_can_be_turned_off(unfrozen_heap: None) -> None:
-    gateway = Gateway(make_legacy(), make_new(), freeze_startup_heap=False)
+async def test_the_heap_freeze_is_off_unless_asked_for(unfrozen_heap: None) -> None:
+    gateway = Gateway(make_legacy(), make_new())
     lifespan = Lifespan(gateway, {})
     assert await lifespan.step("lifespan.startup") == "lifespan.startup.complete"
     assert (await call(gateway, "GET", "/health")).status_code == 200

@@ -10,12 +10,8 @@ from fastapi import APIRouter, FastAPI
 from flask import Flask
 
 from cutover import Gateway, InventoryRow
-from cutover.inventory import (
-    build_inventory,
-    legacy_routes,
-    native_routes,
-    template_key,
-)
+from cutover.inventory import build_inventory
+from cutover.routes import legacy_routes, new_routes, template_key
 from tests.cutover.stub_routing_apps import make_legacy, make_new
 
 
@@ -56,7 +52,7 @@ def endpoint(name: str) -> str:
 
 def test_rows_join_both_sides_sorted_by_path_then_method() -> None:
     legacy, new = small_apps()
-    inventory = build_inventory(legacy_routes(legacy.url_map), native_routes(new.routes))
+    inventory = build_inventory(legacy_routes(legacy.url_map), new_routes(new.routes))
     assert inventory.rows == (
         InventoryRow("GET", "/a/{item_id}", "a_item", endpoint("new_a_item"), "new"),
         InventoryRow("POST", "/a/{item_id}", "a_item", None, "legacy"),
@@ -64,7 +60,7 @@ def test_rows_join_both_sides_sorted_by_path_then_method() -> None:
         InventoryRow("OPTIONS", "/c", "c_options", None, "legacy"),
         InventoryRow("PUT", "/z", None, endpoint("new_z"), "new"),
     )
-    assert (inventory.ported, inventory.total) == (2, 5)
+    assert (inventory.served_by_new, inventory.total) == (2, 5)
     assert inventory.progress() == "2/5 routes served by the new app (40%)"
     assert [row.path for row in inventory.new_only] == ["/z"]
     assert inventory.type_conflicts == ()
@@ -94,7 +90,7 @@ def test_templates_compare_equal_across_syntaxes(flask_rule: str, fastapi_path: 
     new = FastAPI()
     new.add_api_route(fastapi_path, lambda: {})
     [old] = legacy_routes(legacy.url_map)
-    [port] = [route for route in native_routes(new.routes) if route.path == fastapi_path]
+    [port] = [route for route in new_routes(new.routes) if route.path == fastapi_path]
     assert old.key == port.key
     assert template_key("/items/{a}/{b}") == "/items/{}/{}"
 
@@ -136,7 +132,7 @@ def test_docs_prefix_shadowing_a_legacy_route_is_warned(caplog: pytest.LogCaptur
 
 def test_as_dicts_keeps_every_column() -> None:
     legacy, new = small_apps()
-    inventory = build_inventory(legacy_routes(legacy.url_map), native_routes(new.routes))
+    inventory = build_inventory(legacy_routes(legacy.url_map), new_routes(new.routes))
     assert inventory.as_dicts()[0] == {
         "method": "GET",
         "path": "/a/{item_id}",

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from cutover import Gateway
 from cutover.docs import relocate_docs
-from cutover.inventory import legacy_routes, native_routes
+from cutover.routes import legacy_routes, new_routes
 from cutover.routing import Action, Router
 from tests.cutover.stub_routing_apps import (
     call,
@@ -43,7 +43,7 @@ def router() -> Router:
     legacy = make_legacy()
     new = make_new()
     relocate_docs(new, "/_cutover")
-    return Router(native_routes(new.routes), legacy_routes(legacy.url_map), legacy.url_map)
+    return Router(new_routes(new.routes), legacy_routes(legacy.url_map), legacy.url_map)
 
 
 @pytest.mark.parametrize(
@@ -108,14 +108,14 @@ async def test_head_follows_a_native_get(gateway: Gateway) -> None:
 
 
 def test_decisions(router: Router) -> None:
-    assert router.decide("GET", "/items/3").action is Action.NATIVE
+    assert router.decide("GET", "/items/3").action is Action.NEW
     assert router.decide("GET", "/items/x").action is Action.LEGACY
-    assert router.decide("HEAD", "/items/3").action is Action.NATIVE_HEAD
+    assert router.decide("HEAD", "/items/3").action is Action.NEW_HEAD
     assert router.decide("POST", "/split").action is Action.LEGACY
     assert router.decide("GET", "/reports").action is Action.REDIRECT
     assert router.decide("GET", "/legacy-dir").action is Action.LEGACY
     assert router.decide("GET", "/docs").action is Action.LEGACY
-    assert router.decide("GET", "/_cutover/docs").action is Action.NATIVE
+    assert router.decide("GET", "/_cutover/docs").action is Action.NEW
     options = router.decide("OPTIONS", "/reports/")
     assert options.action is Action.OPTIONS
     assert sorted((options.allow or "").split(", ")) == ["GET", "HEAD", "OPTIONS"]
@@ -132,14 +132,14 @@ def test_decisions_are_cached_and_the_cache_is_bounded() -> None:
     new = make_new()
     legacy = make_legacy()
     router = Router(
-        native_routes(new.routes), legacy_routes(legacy.url_map), legacy.url_map, cache_size=3
+        new_routes(new.routes), legacy_routes(legacy.url_map), legacy.url_map, cache_size=3
     )
     first = router.decide("GET", "/items/1")
     assert router.decide("GET", "/items/1") is first
     for n in range(2, 10):
         router.decide("GET", f"/items/{n}")
     assert router.cached_decisions == 3
-    assert router.decide("GET", "/items/1").action is Action.NATIVE
+    assert router.decide("GET", "/items/1").action is Action.NEW
 
 
 async def test_plain_wsgi_app_native_routes_win_and_everything_else_falls_through() -> None:
@@ -153,7 +153,7 @@ async def test_plain_wsgi_app_native_routes_win_and_everything_else_falls_throug
         assert (await call(gateway, "OPTIONS", "/reports/")).text == "plain OPTIONS /reports/"
         assert (await call(gateway, "DELETE", "/tickets")).text == "plain DELETE /tickets"
         assert (await call(gateway, "GET", "/docs")).text == "plain GET /docs"
-        assert gateway.inventory.total == gateway.inventory.ported
+        assert gateway.inventory.total == gateway.inventory.served_by_new
     finally:
         gateway.bridge.close()
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from cutover.settings import GatewaySettings
-from cutover.wsgi import DEFAULT_MAX_BODY, SERVER_SOFTWARE
 from flask import Flask
 
 from cutover import Gateway
+from cutover.settings import GatewaySettings
+from cutover.wsgi import DEFAULT_MAX_BODY, SERVER_SOFTWARE
 
 
 def gateway_from(settings: GatewaySettings) -> Gateway:

@@ -16,7 +16,6 @@ from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
 from cutover import Gateway
-from cutover.settings import GatewaySettings
 from legacy_flask import create_app as create_legacy_app
 from legacy_flask.extensions import db
 from new_fastapi import create_app
@@ -159,7 +158,7 @@ def test_every_worker_thread_on_either_side_can_hold_a_connection(database_url: 
     """Threads and connections are sized together, so no thread ever waits for a connection."""
     native = create_app(Settings(database_url=database_url))
     legacy = create_legacy_app({"SQLALCHEMY_DATABASE_URI": database_url})
-    gateway = Gateway(legacy, native, **GatewaySettings().model_dump())
+    gateway = Gateway.from_settings(legacy, native)
     try:
         native_pool = native.state.engine.pool
         assert native.state.database.pool.size == native_pool.size() + native_pool._max_overflow

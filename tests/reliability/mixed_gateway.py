@@ -9,13 +9,10 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 import legacy_flask
 import new_fastapi
 from cutover import Gateway
-from cutover.settings import GatewaySettings
 
 LEGACY_PREFIX = "/legacy"
 
 legacy = legacy_flask.create_app()
-app = Gateway(
-    DispatcherMiddleware(legacy, {LEGACY_PREFIX: legacy}),
-    new_fastapi.create_app(),
-    **GatewaySettings().model_dump(),
+app = Gateway.from_settings(
+    DispatcherMiddleware(legacy, {LEGACY_PREFIX: legacy}), new_fastapi.create_app()
 )

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cutover.wsgi.errors import ERROR_500
 
+from cutover.wsgi.errors import ERROR_500
 from tests.cutover.stub_apps import BAD_STARTS
 from tests.servers import Server, serve_gunicorn, serve_uvicorn
 

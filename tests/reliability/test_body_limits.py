@@ -11,8 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cutover.routing import Action
-from cutover.wsgi import WSGIBridge
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from flask import Flask
@@ -21,6 +19,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from cutover import Gateway
+from cutover.routing import Action
+from cutover.wsgi import WSGIBridge
 from legacy_flask import create_app as create_legacy_app
 from new_fastapi import create_app as create_new_app
 from shared_models import Settings

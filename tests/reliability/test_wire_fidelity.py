@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from cutover.wsgi import SERVER_SOFTWARE
 
+from cutover.wsgi import SERVER_SOFTWARE
 from tests.cutover.wsgi.test_differential import dechunk, status_and_body
 from tests.servers import Server, serve_gunicorn, serve_uvicorn
 

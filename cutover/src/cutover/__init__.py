@@ -2,5 +2,15 @@
 
 from cutover.gateway import Gateway
 from cutover.inventory import Inventory, InventoryRow, TypeConflict
+from cutover.settings import GatewaySettings
+from cutover.wsgi import WorkerPool, WSGIBridge
 
-__all__ = ["Gateway", "Inventory", "InventoryRow", "TypeConflict"]
+__all__ = [
+    "Gateway",
+    "GatewaySettings",
+    "Inventory",
+    "InventoryRow",
+    "TypeConflict",
+    "WSGIBridge",
+    "WorkerPool",
+]

@@ -60,7 +60,7 @@ def format_json(inventory: Inventory) -> str:
     """The inventory as a JSON document."""
     document = {
         "routes": inventory.as_dicts(),
-        "ported": inventory.ported,
+        "served_by_new": inventory.served_by_new,
         "total": inventory.total,
     }
     return json.dumps(document, indent=2)

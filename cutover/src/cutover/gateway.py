@@ -3,35 +3,27 @@
 from __future__ import annotations
 
 import gc
-import inspect
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse
-from starlette.responses import Response as StarletteResponse
 from starlette.types import Message, Receive, Scope, Send
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.routing import Map
 from werkzeug.wrappers import Response
 
+from cutover.asgi import route_path, without_body
 from cutover.docs import normalise_prefix, relocate_docs
-from cutover.inventory import (
-    Inventory,
-    LegacyRoute,
-    build_inventory,
-    legacy_routes,
-    native_routes,
-)
-from cutover.limits import LimitedReceive
+from cutover.inventory import Inventory, build_inventory
+from cutover.limits import LimitedReceive, closing_if_exceeded, refuse_body
+from cutover.routes import LegacyRoute, legacy_routes, new_routes
 from cutover.routing import Action, Decision, Router
+from cutover.settings import GatewaySettings
 from cutover.wsgi import (
     DEFAULT_MAX_BODY,
     DEFAULT_QUEUE_SIZE,
     DEFAULT_QUEUE_TIMEOUT,
+    DEFAULT_THREADS,
     WSGIBridge,
     build_environ,
 )
@@ -44,23 +36,25 @@ logger = logging.getLogger("cutover")
 
 
 class Gateway:
-    """ASGI app: routes the FastAPI app serves go native, everything else to the legacy app.
+    """ASGI app: routes the FastAPI app serves go to it, everything else to the legacy app.
 
     `legacy` is any WSGI callable; one with a werkzeug `url_map` (a Flask app) is routed as
     Flask routes, so converters, strict slashes, automatic HEAD/OPTIONS and 405s keep their
-    meaning. `new` holds the ported routes; its docs move under `docs_prefix`.
+    meaning. `new` is the FastAPI app holding the ported routes; the gateway changes one thing in
+    it: its docs pages and OpenAPI document move under `docs_prefix` (`cutover.docs`).
 
-    freeze_startup_heap: the heap built by startup is moved out of the collector's reach
-    (`gc.freeze()`) once startup completes, or at the first request when the server runs no
-    lifespan, so full collections stop walking it while requests wait, on both sides alike (see
-    `cutover.wsgi_bridge`, whose own first-request freeze only a legacy request would trigger).
+    max_body_size holds on both sides: a new-side request declaring more is answered 413 by the
+    FastAPI app's own handler for Starlette's `HTTPException` without running the endpoint, and a
+    chunked one raises that 413 from `receive` once it passes the limit; the legacy side answers
+    as the legacy app does (`cutover.wsgi`). legacy_queue_size and legacy_queue_timeout
+    bound the legacy requests waiting for a thread. server_software is the legacy environ's
+    `SERVER_SOFTWARE` (default `cutover/<version>`). For every limit, None means no limit.
 
-    max_body_size (None: unlimited) holds on both sides: a native request declaring more is
-    answered 413 by the FastAPI app's own handler for Starlette's `HTTPException` without running
-    the endpoint, and a chunked one raises that 413 from `receive` once it passes the limit; the
-    legacy side answers as the legacy app does (see `cutover.wsgi_bridge`). legacy_queue_size
-    and legacy_queue_timeout bound the legacy requests waiting for a thread (None: unbounded).
-    server_software is the legacy environ's `SERVER_SOFTWARE` (default `cutover/<version>`).
+    freeze_startup_heap (off unless asked for): once startup completes (or at the first request
+    when the server runs no lifespan) the heap built so far is moved out of the collector's reach
+    with `gc.freeze()`, so full collections stop walking it while requests wait; the cost is that
+    cyclic garbage created before then is never freed. It took p99 on a tiny route from ~20 ms to
+    ~6 ms (bench/README.md).
     """
 
     def __init__(
@@ -69,30 +63,27 @@ class Gateway:
         new: FastAPI | None = None,
         *,
         docs_prefix: str = "/_cutover",
-        legacy_threads: int | None = None,
+        legacy_threads: int = DEFAULT_THREADS,
         max_body_size: int | None = DEFAULT_MAX_BODY,
         trust_proxy_headers: bool = False,
-        freeze_startup_heap: bool = True,
+        freeze_startup_heap: bool = False,
         legacy_queue_size: int | None = DEFAULT_QUEUE_SIZE,
         legacy_queue_timeout: float | None = DEFAULT_QUEUE_TIMEOUT,
         server_software: str | None = None,
     ) -> None:
-        bridge_options: dict[str, Any] = {
-            "trust_proxy_headers": trust_proxy_headers,
-            "freeze_startup_heap": False,
-            "max_body_size": max_body_size,
-            "queue_size": legacy_queue_size,
-            "queue_timeout": legacy_queue_timeout,
-            "server_software": server_software,
-        }
-        if legacy_threads is not None:
-            bridge_options["threads"] = legacy_threads
         self.legacy = legacy
         self.new = new
-        self.bridge = WSGIBridge(legacy, **bridge_options)
+        self.bridge = WSGIBridge(
+            legacy,
+            threads=legacy_threads,
+            max_body_size=max_body_size,
+            trust_proxy_headers=trust_proxy_headers,
+            freeze_startup_heap=False,  # the gateway freezes once, for both sides
+            queue_size=legacy_queue_size,
+            queue_timeout=legacy_queue_timeout,
+            server_software=server_software,
+        )
         self.max_body_size = max_body_size
-        self.trust_proxy_headers = trust_proxy_headers
-        self.server_software = self.bridge.server_software
         self.docs_prefix = normalise_prefix(docs_prefix)
         self._freeze_pending = freeze_startup_heap
 
@@ -106,10 +97,13 @@ class Gateway:
         docs_paths: frozenset[str] = frozenset()
         if new is not None:
             docs_paths = relocate_docs(new, self.docs_prefix)
-        native = native_routes(new.router.routes) if new is not None else []
-        automatic_options = bool(config.get("PROVIDE_AUTOMATIC_OPTIONS", True)) if config else True
-        self.router = Router(native, legacy_side, legacy_map, automatic_options=automatic_options)
-        documented = [route for route in native if route.path not in docs_paths]
+        new_side = new_routes(new.router.routes) if new is not None else []
+        automatic_options = True
+        if config and "PROVIDE_AUTOMATIC_OPTIONS" in getattr(legacy, "default_config", ()):
+            # Flask 3.1 added the setting; older Flask always adds OPTIONS, whatever it says.
+            automatic_options = bool(config.get("PROVIDE_AUTOMATIC_OPTIONS", True))
+        self.router = Router(new_side, legacy_side, legacy_map, automatic_options=automatic_options)
+        documented = [route for route in new_side if route.path not in docs_paths]
         self.inventory: Inventory = build_inventory(legacy_side, documented)
         self._log_inventory(legacy_map is not None, docs_paths)
 
@@ -138,26 +132,37 @@ class Gateway:
                     logger.warning("cutover: docs path %s shadows a legacy route", path)
         logger.info("cutover: %s", self.inventory.progress())
 
+    @classmethod
+    def from_settings(
+        cls,
+        legacy: WSGIApplication,
+        new: FastAPI | None = None,
+        settings: GatewaySettings | None = None,
+        **overrides: Any,
+    ) -> Gateway:
+        """A gateway configured by `settings`, read from the `CUTOVER_*` variables when omitted;
+        `overrides` win over both (e.g. `freeze_startup_heap=True`)."""
+        options = (settings or GatewaySettings()).model_dump()
+        return cls(legacy, new, **{**options, **overrides})
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
             if self._freeze_pending:
                 self._freeze_startup_heap()
-            path: str = scope["path"]
-            root_path: str = scope.get("root_path", "")
-            if root_path and path.startswith(root_path):
-                path = path[len(root_path) :] or "/"
-            decision = self.router.decide(scope["method"], path)
-            action = decision.action
-            if action is Action.NATIVE:
-                await self._native(scope, receive, send)
-            elif action is Action.LEGACY:
-                if decision.allow is None:
-                    await self.bridge(scope, receive, send)
-                else:
-                    await self.bridge(scope, receive, _with_allow(send, decision.allow))
-            else:
-                await self._answer_for_legacy(decision, scope, receive, send)
+            decision = self.router.decide(scope["method"], route_path(scope))
+            match decision.action:
+                case Action.NEW:
+                    await self._serve_new(scope, receive, send)
+                case Action.LEGACY:
+                    allow = decision.allow
+                    await self.bridge(
+                        scope, receive, send if allow is None else _with_allow(send, allow)
+                    )
+                case Action.NEW_HEAD:
+                    await self._serve_new({**scope, "method": "GET"}, receive, without_body(send))
+                case Action.OPTIONS | Action.METHOD_NOT_ALLOWED | Action.REDIRECT:
+                    await self._answer_as_flask(decision, scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(scope, receive, send)
         elif self.new is not None:
@@ -165,14 +170,12 @@ class Gateway:
         elif kind == "websocket":
             await send({"type": "websocket.close", "code": 1000})
 
-    async def _answer_for_legacy(
+    async def _answer_as_flask(
         self, decision: Decision, scope: Scope, receive: Receive, send: Send
     ) -> None:
-        """Answer as Flask would have for a path only the new app still has."""
-        if decision.action is Action.NATIVE_HEAD:
-            await self._native({**scope, "method": "GET"}, receive, _without_body(send))
-            return
-        environ = build_environ(scope, self.trust_proxy_headers, self.server_software)
+        """OPTIONS, 405 or the strict-slash redirect, answered as Flask would have."""
+        bridge = self.bridge
+        environ = build_environ(scope, bridge.trust_proxy_headers, bridge.server_software)
         response: Response
         if decision.action is Action.OPTIONS:
             response = self._response_class()
@@ -188,7 +191,7 @@ class Gateway:
             response = redirect.get_response(environ)
         await _send_response(response, environ, send)
 
-    async def _native(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _serve_new(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The FastAPI app, held to the body limit; a request without a body pays one scan."""
         new = self.new
         assert new is not None
@@ -198,31 +201,14 @@ class Gateway:
                 if name == b"content-length":
                     # The server delivers no more than it declared: only the number is checked.
                     if int(value) > limit:
-                        await self._refuse_native_body(new, scope, receive, send)
+                        await refuse_body(new, scope, receive, send)
                         return
                     break
                 if name == b"transfer-encoding":
                     limited = LimitedReceive(receive, limit)
-                    await new(scope, limited, _closing_if_exceeded(send, limited))
+                    await new(scope, limited, closing_if_exceeded(send, limited))
                     return
         await new(scope, receive, send)
-
-    @staticmethod
-    async def _refuse_native_body(new: FastAPI, scope: Scope, receive: Receive, send: Send) -> None:
-        """413 from the FastAPI app's own handler, as Starlette would pick it; no endpoint runs."""
-        exc = StarletteHTTPException(413)
-        handler = _http_exception_handler(new.exception_handlers, exc)
-        response: StarletteResponse
-        if handler is None:
-            response = PlainTextResponse(exc.detail, status_code=exc.status_code)
-        else:
-            request = Request({**scope, "app": new}, receive)
-            if inspect.iscoroutinefunction(handler):
-                response = await handler(request, exc)
-            else:
-                response = await run_in_threadpool(handler, request, exc)
-        response.headers["connection"] = "close"
-        await response(scope, receive, send)
 
     def _freeze_startup_heap(self) -> None:
         self._freeze_pending = False
@@ -251,35 +237,6 @@ class Gateway:
         await self.new(scope, receive, send_to_server)
 
 
-def _http_exception_handler(handlers: Mapping[Any, Any], exc: StarletteHTTPException) -> Any | None:
-    """The handler Starlette's ExceptionMiddleware would call for `exc`: by status, then class.
-
-    Handlers for `Exception` (and 500) belong to the server-error middleware, so they are skipped.
-    """
-    handler = handlers.get(exc.status_code)
-    if handler is not None:
-        return handler
-    for cls in type(exc).__mro__:
-        if cls is Exception:
-            break
-        handler = handlers.get(cls)
-        if handler is not None:
-            return handler
-    return None
-
-
-def _closing_if_exceeded(send: Send, limited: LimitedReceive) -> Send:
-    """`send` adding `Connection: close` to the answer once the body passed the limit."""
-
-    async def send_closing(message: Message) -> None:
-        if message["type"] == "http.response.start" and limited.exceeded:
-            headers = [*message.get("headers", []), (b"connection", b"close")]
-            message = {**message, "headers": headers}
-        await send(message)
-
-    return send_closing
-
-
 def _legacy_serves(url_map: Map, path: str) -> bool:
     return bool(list(url_map.bind("localhost").allowed_methods(path)))
 
@@ -301,18 +258,6 @@ def _with_allow(send: Send, allow: str) -> Send:
         await send(message)
 
     return send_with_allow
-
-
-def _without_body(send: Send) -> Send:
-    """`send` for HEAD: headers pass, the body is dropped, the response still ends once."""
-
-    async def send_head(message: Message) -> None:
-        if message["type"] != "http.response.body":
-            await send(message)
-        elif not message.get("more_body", False):
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-
-    return send_head
 
 
 async def _send_response(response: Response, environ: dict[str, Any], send: Send) -> None:

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import Message, Receive
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.responses import Response as StarletteResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class LimitedReceive:
@@ -25,3 +33,49 @@ class LimitedReceive:
                 self.exceeded = True
                 raise StarletteHTTPException(413)
         return message
+
+
+async def refuse_body(new: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+    """413 from the FastAPI app's own handler, as Starlette would pick it; no endpoint runs."""
+    exc = StarletteHTTPException(413)
+    handler = _http_exception_handler(getattr(new, "exception_handlers", {}), exc)
+    response: StarletteResponse
+    if handler is None:
+        response = PlainTextResponse(exc.detail, status_code=exc.status_code)
+    else:
+        request = Request({**scope, "app": new}, receive)
+        if inspect.iscoroutinefunction(handler):
+            response = await handler(request, exc)
+        else:
+            response = await run_in_threadpool(handler, request, exc)
+    response.headers["connection"] = "close"
+    await response(scope, receive, send)
+
+
+def _http_exception_handler(handlers: Mapping[Any, Any], exc: StarletteHTTPException) -> Any | None:
+    """The handler Starlette's ExceptionMiddleware would call for `exc`: by status, then class.
+
+    Handlers for `Exception` (and 500) belong to the server-error middleware, so they are skipped.
+    """
+    handler = handlers.get(exc.status_code)
+    if handler is not None:
+        return handler
+    for cls in type(exc).__mro__:
+        if cls is Exception:
+            break
+        handler = handlers.get(cls)
+        if handler is not None:
+            return handler
+    return None
+
+
+def closing_if_exceeded(send: Send, limited: LimitedReceive) -> Send:
+    """`send` adding `Connection: close` to the answer once the body passed the limit."""
+
+    async def send_closing(message: Message) -> None:
+        if message["type"] == "http.response.start" and limited.exceeded:
+            headers = [*message.get("headers", []), (b"connection", b"close")]
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return send_closing

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +10,8 @@ from typing import Any
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import BaseConverter, Map, MapAdapter, RequestRedirect, Rule
 
-from cutover.inventory import LegacyRoute, NativeRoute
+from cutover.asgi import allow_header
+from cutover.routes import STARLETTE_PARAM, LegacyRoute, NewRoute
 
 DEFAULT_CACHE_SIZE = 10_000
 
@@ -19,8 +19,8 @@ DEFAULT_CACHE_SIZE = 10_000
 class Action(enum.Enum):
     """What the gateway does with a request."""
 
-    NATIVE = "native"
-    NATIVE_HEAD = "native-head"  # run GET natively, send no body
+    NEW = "new"
+    NEW_HEAD = "new-head"  # run GET on the new app, send no body
     LEGACY = "legacy"
     OPTIONS = "options"  # Flask's automatic OPTIONS, for a path only the new app still has
     REDIRECT = "redirect"  # werkzeug's strict-slash/merge-slash redirect, likewise
@@ -35,8 +35,8 @@ class Decision:
     allow: str | None = None
 
 
-NATIVE = Decision(Action.NATIVE)
-NATIVE_HEAD = Decision(Action.NATIVE_HEAD)
+NEW = Decision(Action.NEW)
+NEW_HEAD = Decision(Action.NEW_HEAD)
 LEGACY = Decision(Action.LEGACY)
 REDIRECT = Decision(Action.REDIRECT)
 
@@ -72,12 +72,11 @@ _STARLETTE_CONVERTERS: dict[str, type[BaseConverter]] = {
     "cutover_float": _StarletteFloat,
     "cutover_uuid": _StarletteUUID,
 }
-_STARLETTE_PARAM = re.compile(r"{(?P<name>\w+)(?::(?P<convertor>\w+))?}")
 
 
 def _werkzeug_rule_string(starlette_path: str) -> str:
     """A Starlette path as a werkzeug rule matching exactly what Starlette matches."""
-    return _STARLETTE_PARAM.sub(
+    return STARLETTE_PARAM.sub(
         lambda m: f"<cutover_{m['convertor'] or 'str'}:{m['name']}>", starlette_path
     )
 
@@ -90,37 +89,32 @@ def _copy_rule(rule: Rule, endpoint: str, methods: Sequence[str] | None = None) 
     return Rule(rule.rule, merge_slashes=rule.merge_slashes, **options)
 
 
-def allow_header(methods: Sequence[str]) -> str:
-    """An `Allow` value formatted as werkzeug formats it."""
-    return ", ".join(methods)
-
-
 class Router:
     """Decides per (method, path) which side answers, caching decisions in a bounded dict.
 
-    A combined werkzeug Map holds the legacy rules plus a rule for every native route the
+    A combined werkzeug Map holds the legacy rules plus a rule for every new route the
     legacy app lacks, so strict slashes, automatic HEAD/OPTIONS and 405s follow Flask's rules
     even for routes whose legacy code was deleted.
     """
 
     def __init__(
         self,
-        native: Sequence[NativeRoute],
+        new: Sequence[NewRoute],
         legacy: Sequence[LegacyRoute] | None = None,
         legacy_map: Map | None = None,
         *,
         automatic_options: bool = True,
         cache_size: int = DEFAULT_CACHE_SIZE,
     ) -> None:
-        self._native_methods: dict[str, set[str] | None] = {}
-        for route in native:
-            known = self._native_methods.get(route.key, set())
-            self._native_methods[route.key] = (
+        self._new_methods: dict[str, set[str] | None] = {}
+        for route in new:
+            known = self._new_methods.get(route.key, set())
+            self._new_methods[route.key] = (
                 None if route.methods is None or known is None else known | route.methods
             )
-        self._native_matchers = [(route.path_regex.match, route.methods) for route in native]
+        self._new_matchers = [(route.path_regex.match, route.methods) for route in new]
         self.legacy_map = legacy_map
-        self.combined_map = self._combined_map(native, legacy or (), legacy_map, automatic_options)
+        self.combined_map = self._combined_map(new, legacy or (), legacy_map, automatic_options)
         self._combined = self.combined_map.bind("localhost", subdomain=self._subdomain())
         self._legacy: MapAdapter | None = None
         if legacy_map is not None:
@@ -133,7 +127,7 @@ class Router:
 
     @staticmethod
     def _combined_map(
-        native: Sequence[NativeRoute],
+        new: Sequence[NewRoute],
         legacy: Sequence[LegacyRoute],
         legacy_map: Map | None,
         automatic_options: bool,
@@ -142,17 +136,17 @@ class Router:
         legacy_by_key: dict[str, list[LegacyRoute]] = {}
         for route in legacy:
             legacy_by_key.setdefault(route.key, []).append(route)
-        for native_route in native:
-            same_template = legacy_by_key.get(native_route.key)
+        for new_route in new:
+            same_template = legacy_by_key.get(new_route.key)
             if not same_template:
                 methods = None
-                if native_route.methods is not None:
+                if new_route.methods is not None:
                     automatic = {"OPTIONS"} if automatic_options else set()
-                    methods = sorted(native_route.methods | automatic)
+                    methods = sorted(new_route.methods | automatic)
                 rules.append(
                     Rule(
-                        _werkzeug_rule_string(native_route.path),
-                        endpoint=native_route.key,
+                        _werkzeug_rule_string(new_route.path),
+                        endpoint=new_route.key,
                         methods=methods,
                     )
                 )
@@ -160,14 +154,14 @@ class Router:
             covered: set[str] = set()
             for route in same_template:
                 covered |= route.methods
-            if native_route.methods is None:
+            if new_route.methods is None:
                 extra = None
             else:
-                extra = sorted(native_route.methods - covered)
+                extra = sorted(new_route.methods - covered)
                 if not extra:
                     continue
             # The legacy converters decide which paths the template matches.
-            rules.append(_copy_rule(same_template[0].rule, native_route.key, extra))
+            rules.append(_copy_rule(same_template[0].rule, new_route.key, extra))
         converters: dict[str, type[BaseConverter]] = dict(_STARLETTE_CONVERTERS)
         if legacy_map is None:
             # A plain WSGI app: no slash conventions of its own to imitate.
@@ -199,10 +193,10 @@ class Router:
             self._cache[cache_key] = decision
         return decision
 
-    def _native_serves(self, method: str, path: str) -> bool:
+    def _new_serves(self, method: str, path: str) -> bool:
         return any(
             match(path) is not None and (methods is None or method in methods)
-            for match, methods in self._native_matchers
+            for match, methods in self._new_matchers
         )
 
     def _decide(self, method: str, path: str) -> Decision:
@@ -216,18 +210,16 @@ class Router:
             return self._not_allowed(path, list(exc.valid_methods or ()))
         except HTTPException:
             return LEGACY
-        native_methods = self._native_methods.get(key, set())
-        if (native_methods is None or method in native_methods) and self._native_serves(
-            method, path
-        ):
-            return NATIVE
+        new_methods = self._new_methods.get(key, set())
+        if (new_methods is None or method in new_methods) and self._new_serves(method, path):
+            return NEW
         if (
             method == "HEAD"
-            and native_methods is not None
-            and "GET" in native_methods
-            and self._native_serves("GET", path)
+            and new_methods is not None
+            and "GET" in new_methods
+            and self._new_serves("GET", path)
         ):
-            return NATIVE_HEAD
+            return NEW_HEAD
         if method == "OPTIONS" and self._legacy is not None:
             return self._options(path)
         return LEGACY

@@ -3,15 +3,23 @@
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from cutover.wsgi import DEFAULT_MAX_BODY, DEFAULT_QUEUE_SIZE, DEFAULT_QUEUE_TIMEOUT
+from cutover.wsgi import (
+    DEFAULT_MAX_BODY,
+    DEFAULT_QUEUE_SIZE,
+    DEFAULT_QUEUE_TIMEOUT,
+    DEFAULT_THREADS,
+)
 
 
 class GatewaySettings(BaseSettings):
-    """Operator settings for a `Gateway`; `None` means the toolkit's default, or no limit."""
+    """Operator settings for a `Gateway` (`Gateway.from_settings`); a limit of None is no limit.
 
-    model_config = SettingsConfigDict(env_prefix="CUTOVER_", env_file=".env", extra="ignore")
+    Read from the process environment only: the library reads no `.env` file of its own.
+    """
 
-    legacy_threads: int | None = None
+    model_config = SettingsConfigDict(env_prefix="CUTOVER_", extra="ignore")
+
+    legacy_threads: int = DEFAULT_THREADS
     # Limits on both sides; "none" in the environment lifts one.
     max_body_size: int | None = DEFAULT_MAX_BODY
     legacy_queue_size: int | None = DEFAULT_QUEUE_SIZE
@@ -19,6 +27,7 @@ class GatewaySettings(BaseSettings):
     server_software: str | None = None
     docs_prefix: str = "/_cutover"
     trust_proxy_headers: bool = False
+    freeze_startup_heap: bool = False
 
     @field_validator("max_body_size", "legacy_queue_size", "legacy_queue_timeout", mode="before")
     @classmethod

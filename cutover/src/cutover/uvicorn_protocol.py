@@ -37,7 +37,7 @@ LINGER_SECONDS = 2.0
 class ServerSettings(BaseSettings):
     """Limits read by the protocol from `CUTOVER_*`, apart from the `Gateway` keyword options."""
 
-    model_config = SettingsConfigDict(env_prefix="CUTOVER_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="CUTOVER_", extra="ignore")
 
     header_timeout: float = Field(default=10.0, gt=0)
     max_header_field_size: int = Field(default=8190, gt=0)

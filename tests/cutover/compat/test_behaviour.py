@@ -3,11 +3,11 @@
 from typing import Any
 
 import pytest
-from cutover.compat import AutomaticHeadOptions, BodySizeLimit, slash_redirect
 from fastapi import FastAPI, Request
 from flask import Flask, jsonify
 from flask import request as flask_request
 
+from cutover.compat import AutomaticHeadOptions, BodySizeLimit, slash_redirect
 from tests.cutover.compat.client import call
 
 pytestmark = pytest.mark.anyio

@@ -3,12 +3,12 @@
 from typing import Annotated, Any
 
 import pytest
-from cutover.compat import ApiError, install_legacy_errors
 from fastapi import Body, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from flask import Flask, jsonify
 from pydantic import BaseModel
 
+from cutover.compat import ApiError, install_legacy_errors
 from tests.cutover.compat.client import call
 
 pytestmark = pytest.mark.anyio

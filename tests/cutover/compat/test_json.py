@@ -8,12 +8,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from cutover.compat import FlaskDateTime, LegacyJSONResponse
 from fastapi import FastAPI
 from flask import Flask, jsonify
 from markupsafe import Markup
 from pydantic import BaseModel
 
+from cutover.compat import FlaskDateTime, LegacyJSONResponse
 from tests.cutover.compat.client import call
 
 pytestmark = pytest.mark.anyio

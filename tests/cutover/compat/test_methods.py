@@ -1,7 +1,8 @@
 """allowed_methods lists what Flask would for a path, the mount point stripped as Starlette does."""
 
-from cutover.compat import allowed_methods
 from fastapi import FastAPI
+
+from cutover.compat import allowed_methods
 
 
 def test_root_path_is_stripped_only_at_a_segment_boundary() -> None:

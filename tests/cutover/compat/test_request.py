@@ -5,11 +5,11 @@ from typing import Any
 
 import httpx
 import pytest
-from cutover.compat import first_query_value, flask_form, flask_json_body, install_legacy_errors
 from fastapi import FastAPI, Request
 from flask import Flask, jsonify
 from flask import request as flask_request
 
+from cutover.compat import first_query_value, flask_form, flask_json_body, install_legacy_errors
 from tests.cutover.compat.client import call
 
 pytestmark = pytest.mark.anyio

@@ -4,10 +4,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from cutover.compat import FlaskSessionReader
 from fastapi import FastAPI, Request
 from flask import Flask, session
 
+from cutover.compat import FlaskSessionReader
 from tests.cutover.compat.client import call
 
 pytestmark = pytest.mark.anyio

@@ -6,8 +6,8 @@ import asyncio
 import gc
 
 import pytest
-from cutover.wsgi import WSGIBridge
 
+from cutover.wsgi import WSGIBridge
 from tests.cutover.stub_apps import flask_app, plain_wsgi_app
 from tests.cutover.wsgi.inprocess import Message, call, http_scope
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from cutover.wsgi import build_environ
-
 from tests.cutover.wsgi.inprocess import http_scope
 
 

@@ -6,7 +6,6 @@ import json
 
 from cutover.wsgi import WSGIBridge
 from cutover.wsgi.input import BUFFERED_BODY_LIMIT
-
 from tests.cutover.stub_apps import flask_app
 from tests.cutover.wsgi.inprocess import call, http_scope
 

@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+
 from cutover.wsgi import WorkerPool
 
 WAIT = 10.0

@@ -67,11 +67,11 @@ class AutomaticHeadOptions:
         if method == "OPTIONS":
             methods = allowed_methods(self.routes, scope)
             if methods:
-                response = Response(
-                    b"",
-                    headers={"Allow": allow_header(sorted(methods))},
-                    media_type="text/html; charset=utf-8",
-                )
+                headers = {
+                    "Allow": allow_header(sorted(methods)),
+                    "Content-Type": "text/html; charset=utf-8",
+                }
+                response = Response(b"", headers=headers)
                 await response(scope, receive, send)
                 return
             await self.app(scope, receive, send)

@@ -54,25 +54,16 @@ def werkzeug_error_response(status_code: int, *, allow: Iterable[str] | None = N
         error = MethodNotAllowed(valid_methods=list(allow or ()))
     else:
         error = default_exceptions.get(status_code, InternalServerError)()
+    # Content-Type as a header, not media_type: Starlette before 0.37 appends a second charset.
     headers = dict(error.get_headers())
-    content_type = headers.pop("Content-Type")
-    return Response(
-        error.get_body(),
-        status_code=error.code or 500,
-        headers=headers,
-        media_type=content_type,
-    )
+    return Response(error.get_body(), status_code=error.code or 500, headers=headers)
 
 
 def werkzeug_redirect(url: str, status_code: int = 308) -> Response:
     """The redirect Werkzeug sends (its HTML body included), e.g. for Flask's strict slashes."""
     legacy = werkzeug_redirect_response(url, status_code)
-    return Response(
-        legacy.get_data(),
-        status_code=status_code,
-        headers={"Location": legacy.headers["Location"]},
-        media_type=legacy.headers["Content-Type"],
-    )
+    headers = {name: legacy.headers[name] for name in ("Location", "Content-Type")}
+    return Response(legacy.get_data(), status_code=status_code, headers=headers)
 
 
 def install_legacy_errors(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from fastapi.routing import iter_route_contexts
 from starlette.routing import BaseRoute
 from starlette.types import Scope
 
 from cutover.asgi import route_path
+from cutover.routes import iter_route_contexts
 
 __all__ = ["allowed_methods"]
 
