@@ -9,11 +9,13 @@ from urllib.parse import parse_qsl
 
 import werkzeug.urls  # noqa: F401  registers the "werkzeug.url_quote" codec error handler
 from fastapi import Request
+from flask import Flask
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 from werkzeug.http import parse_options_header
+from werkzeug.wrappers import Request as WerkzeugRequest
 
 __all__ = [
     "FLASK_MAX_FORM_MEMORY_SIZE",
@@ -25,8 +27,14 @@ __all__ = [
     "is_flask_json_mimetype",
 ]
 
-FLASK_MAX_FORM_MEMORY_SIZE = 500_000  # Flask's MAX_FORM_MEMORY_SIZE default
-FLASK_MAX_FORM_PARTS = 1_000  # Flask's MAX_FORM_PARTS default
+# The installed Flask's form limits: MAX_FORM_MEMORY_SIZE (500 kB) and MAX_FORM_PARTS (1000) from
+# Flask 3.1; before it, Werkzeug's Request defaults (no memory limit, 1000 parts from 2.2.3).
+FLASK_MAX_FORM_MEMORY_SIZE: int | None = Flask.default_config.get(
+    "MAX_FORM_MEMORY_SIZE", WerkzeugRequest.max_form_memory_size
+)
+FLASK_MAX_FORM_PARTS: int | None = Flask.default_config.get(
+    "MAX_FORM_PARTS", WerkzeugRequest.max_form_parts
+)
 _FORM_MIMETYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
 
 
@@ -73,10 +81,19 @@ async def flask_form(
     return form
 
 
+# How the installed Werkzeug decodes invalid UTF-8 in a query: kept percent-encoded from 2.3,
+# U+FFFD before. Asked of Werkzeug itself, once.
+_QUERY_ERRORS = (
+    "werkzeug.url_quote"
+    if WerkzeugRequest.from_values(query_string="q=%FF").args["q"] == "%FF"
+    else "replace"
+)
+
+
 def flask_args(request: Request) -> MultiDict[str, str]:
-    """The query as Flask's `request.args`: invalid UTF-8 stays percent-encoded, not U+FFFD."""
+    """The query as Flask's `request.args`, invalid UTF-8 decoded as the installed Werkzeug does."""
     query: bytes = request.scope.get("query_string", b"")
-    return MultiDict(parse_qsl(query.decode(), keep_blank_values=True, errors="werkzeug.url_quote"))
+    return MultiDict(parse_qsl(query.decode(), keep_blank_values=True, errors=_QUERY_ERRORS))
 
 
 def first_query_value(request: Request, name: str, default: str | None = None) -> str | None:
