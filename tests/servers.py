@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -55,6 +56,22 @@ def _wait_until_accepting(process: subprocess.Popen[bytes], port: int) -> None:
         except OSError:
             time.sleep(0.05)
     raise RuntimeError(f"server did not accept on port {port} within {START_TIMEOUT}s")
+
+
+def file_log_config(log_file: Path) -> Path:
+    """A uvicorn --log-config sending every record to `log_file`, one line per message."""
+    config = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"line": {"format": "%(levelname)s %(name)s %(message)s"}},
+        "handlers": {
+            "file": {"class": "logging.FileHandler", "filename": str(log_file), "formatter": "line"}
+        },
+        "root": {"level": "INFO", "handlers": ["file"]},
+    }
+    path = log_file.with_suffix(".json")
+    path.write_text(json.dumps(config))
+    return path
 
 
 @contextmanager

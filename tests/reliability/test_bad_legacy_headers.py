@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 
 from cutover.wsgi.errors import ERROR_500
 from tests.cutover.stub_apps import BAD_STARTS
-from tests.servers import Server, serve_gunicorn, serve_uvicorn
+from tests.servers import Server, file_log_config, serve_gunicorn, serve_uvicorn
 
 pytestmark = pytest.mark.slow
 
@@ -23,25 +22,9 @@ def log_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("logs") / "server.log"
 
 
-def _log_config(log_file: Path) -> Path:
-    """A uvicorn --log-config sending every record to `log_file`, one line per message."""
-    config = {
-        "version": 1,
-        "disable_existing_loggers": False,
-        "formatters": {"line": {"format": "%(levelname)s %(name)s %(message)s"}},
-        "handlers": {
-            "file": {"class": "logging.FileHandler", "filename": str(log_file), "formatter": "line"}
-        },
-        "root": {"level": "INFO", "handlers": ["file"]},
-    }
-    path = log_file.with_suffix(".json")
-    path.write_text(json.dumps(config))
-    return path
-
-
 @pytest.fixture(scope="module")
 def plain_bridged(log_file: Path) -> Iterator[Server]:
-    config = _log_config(log_file)
+    config = file_log_config(log_file)
     with serve_uvicorn(
         "tests.cutover.stub_apps:bridged_plain", "--factory", "--log-config", str(config)
     ) as server:
@@ -50,7 +33,7 @@ def plain_bridged(log_file: Path) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def flask_bridged(log_file: Path) -> Iterator[Server]:
-    config = _log_config(log_file)
+    config = file_log_config(log_file)
     with serve_uvicorn(
         "tests.cutover.stub_apps:bridged_flask", "--factory", "--log-config", str(config)
     ) as server:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import statistics
 import time
 from collections.abc import Iterator
@@ -13,7 +12,7 @@ import httpx
 import pytest
 from werkzeug.exceptions import ServiceUnavailable
 
-from tests.servers import Server, serve_uvicorn
+from tests.servers import Server, file_log_config, serve_uvicorn
 
 pytestmark = pytest.mark.slow
 
@@ -31,17 +30,7 @@ def log_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def overloaded(log_file: Path) -> Iterator[Server]:
-    config = {
-        "version": 1,
-        "disable_existing_loggers": False,
-        "formatters": {"line": {"format": "%(levelname)s %(name)s %(message)s"}},
-        "handlers": {
-            "file": {"class": "logging.FileHandler", "filename": str(log_file), "formatter": "line"}
-        },
-        "root": {"level": "INFO", "handlers": ["file"]},
-    }
-    config_path = log_file.with_suffix(".json")
-    config_path.write_text(json.dumps(config))
+    config_path = file_log_config(log_file)
     env = {
         "STUB_THREADS": str(THREADS),
         "STUB_QUEUE_SIZE": str(QUEUE_SIZE),
