@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
+
+from werkzeug.routing import Map
 
 from cutover.routes import LegacyRoute, NewRoute
 
 Side = Literal["legacy", "new"]
 
 _AUTOMATIC_HEAD = "HEAD"
+logger = logging.getLogger("cutover")
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,3 +131,30 @@ def build_inventory(legacy: Sequence[LegacyRoute], new_side: Sequence[NewRoute])
     rows.sort(key=lambda row: (row.path, row.method))
     conflicts.sort(key=lambda c: (c.path, c.method, c.position))
     return Inventory(rows=tuple(rows), type_conflicts=tuple(conflicts))
+
+
+def log_findings(inventory: Inventory, legacy_map: Map | None, docs_paths: frozenset[str]) -> None:
+    """Log at startup what an operator should know about the two sides' routes."""
+    if legacy_map is not None and (
+        legacy_map.host_matching
+        or any(rule.subdomain or rule.host for rule in legacy_map.iter_rules())
+    ):
+        logger.warning(
+            "cutover: the legacy app routes by host or subdomain; the gateway decides on "
+            "method and path only"
+        )
+    for conflict in inventory.type_conflicts:
+        logger.warning("cutover: parameter types differ: %s", conflict)
+    if legacy_map is not None:
+        for row in inventory.new_only:
+            logger.info(
+                "cutover: new endpoint %s %s (%s) replaces nothing the legacy app served",
+                row.method,
+                row.path,
+                row.new_endpoint,
+            )
+        adapter = legacy_map.bind("localhost")
+        for path in sorted(docs_paths):
+            if list(adapter.allowed_methods(path)):
+                logger.warning("cutover: docs path %s shadows a legacy route", path)
+    logger.info("cutover: %s", inventory.progress())

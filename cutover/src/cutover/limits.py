@@ -79,3 +79,22 @@ def closing_if_exceeded(send: Send, limited: LimitedReceive) -> Send:
         await send(message)
 
     return send_closing
+
+
+async def serve_within(
+    app: ASGIApp, limit: int | None, scope: Scope, receive: Receive, send: Send
+) -> None:
+    """`app` held to the body limit; a request without a body pays one scan of its headers."""
+    if limit is not None:
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                # The server delivers no more than it declared: only the number is checked.
+                if int(value) > limit:
+                    await refuse_body(app, scope, receive, send)
+                    return
+                break
+            if name == b"transfer-encoding":
+                limited = LimitedReceive(receive, limit)
+                await app(scope, limited, closing_if_exceeded(send, limited))
+                return
+    await app(scope, receive, send)

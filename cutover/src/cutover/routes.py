@@ -21,6 +21,8 @@ from werkzeug.routing import (
     UUIDConverter,
 )
 
+from cutover.control.modes import MODE_ATTRIBUTE, RouteMode
+
 # `<name>`, `<int:name>` or `<any(a, b):name>` in a werkzeug rule.
 _WERKZEUG_PARAM = re.compile(r"<(?:(?P<converter>\w+)(?:\((?P<args>.*?)\))?:)?(?P<name>\w+)>")
 # `{name}` or `{name:convertor}` in a Starlette path.
@@ -59,6 +61,7 @@ class NewRoute:
     endpoint: str
     param_types: tuple[type | None, ...]
     path_regex: re.Pattern[str]
+    default_mode: RouteMode | None = None  # set in code with `cutover.default_mode`
 
 
 def template_key(template: str) -> str:
@@ -151,6 +154,7 @@ def new_routes(routes: Sequence[Any], *, exclude_paths: Iterable[str] = ()) -> l
         path = context.path
         if not isinstance(original, Route | Mount) or path is None or path in excluded:
             continue
+        mode = None
         if isinstance(original, Mount):
             path = path.rstrip("/") + "/{path:path}"
             methods: frozenset[str] | None = None
@@ -158,6 +162,7 @@ def new_routes(routes: Sequence[Any], *, exclude_paths: Iterable[str] = ()) -> l
         else:
             methods = frozenset(context.methods or ("GET", "HEAD"))
             endpoint = endpoint_name(context.endpoint)
+            mode = getattr(context.endpoint, MODE_ATTRIBUTE, None)
         template = STARLETTE_PARAM.sub(lambda m: "{" + m["name"] + "}", path)
         found.append(
             NewRoute(
@@ -168,6 +173,47 @@ def new_routes(routes: Sequence[Any], *, exclude_paths: Iterable[str] = ()) -> l
                 endpoint=endpoint,
                 param_types=_new_param_types(context, path),
                 path_regex=context.path_regex,
+                default_mode=mode if isinstance(mode, RouteMode) else None,
             )
         )
     return found
+
+
+class _StarletteString(BaseConverter):
+    regex = "[^/]+"
+
+
+class _StarlettePath(BaseConverter):
+    regex = ".*"
+    part_isolating = False
+    weight = 200
+
+
+class _StarletteInt(BaseConverter):
+    regex = "[0-9]+"
+    weight = 50
+
+
+class _StarletteFloat(BaseConverter):
+    regex = r"[0-9]+(?:\.[0-9]+)?"
+    weight = 50
+
+
+class _StarletteUUID(BaseConverter):
+    regex = "[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+
+
+STARLETTE_CONVERTERS: dict[str, type[BaseConverter]] = {
+    "cutover_str": _StarletteString,
+    "cutover_path": _StarlettePath,
+    "cutover_int": _StarletteInt,
+    "cutover_float": _StarletteFloat,
+    "cutover_uuid": _StarletteUUID,
+}
+
+
+def werkzeug_rule_string(starlette_path: str) -> str:
+    """A Starlette path as a werkzeug rule matching exactly what Starlette matches."""
+    return STARLETTE_PARAM.sub(
+        lambda m: f"<cutover_{m['convertor'] or 'str'}:{m['name']}>", starlette_path
+    )

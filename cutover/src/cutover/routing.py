@@ -11,7 +11,8 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import BaseConverter, Map, MapAdapter, RequestRedirect, Rule
 
 from cutover.asgi import allow_header
-from cutover.routes import STARLETTE_PARAM, LegacyRoute, NewRoute
+from cutover.control.modes import route_id
+from cutover.routes import STARLETTE_CONVERTERS, LegacyRoute, NewRoute, werkzeug_rule_string
 
 DEFAULT_CACHE_SIZE = 10_000
 
@@ -29,56 +30,18 @@ class Action(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """An action, and for 405/OPTIONS answers the `Allow` value listing both sides' methods."""
+    """An action; for 405/OPTIONS answers the `Allow` value listing both sides' methods; the
+    route (`GET /items/{item_id}`) when one matched, and whether both sides serve it, so the
+    control plane's mode for it may pick either."""
 
     action: Action
     allow: str | None = None
+    route: str | None = None
+    both: bool = False
 
 
-NEW = Decision(Action.NEW)
-NEW_HEAD = Decision(Action.NEW_HEAD)
 LEGACY = Decision(Action.LEGACY)
 REDIRECT = Decision(Action.REDIRECT)
-
-
-class _StarletteString(BaseConverter):
-    regex = "[^/]+"
-
-
-class _StarlettePath(BaseConverter):
-    regex = ".*"
-    part_isolating = False
-    weight = 200
-
-
-class _StarletteInt(BaseConverter):
-    regex = "[0-9]+"
-    weight = 50
-
-
-class _StarletteFloat(BaseConverter):
-    regex = r"[0-9]+(?:\.[0-9]+)?"
-    weight = 50
-
-
-class _StarletteUUID(BaseConverter):
-    regex = "[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
-
-
-_STARLETTE_CONVERTERS: dict[str, type[BaseConverter]] = {
-    "cutover_str": _StarletteString,
-    "cutover_path": _StarlettePath,
-    "cutover_int": _StarletteInt,
-    "cutover_float": _StarletteFloat,
-    "cutover_uuid": _StarletteUUID,
-}
-
-
-def _werkzeug_rule_string(starlette_path: str) -> str:
-    """A Starlette path as a werkzeug rule matching exactly what Starlette matches."""
-    return STARLETTE_PARAM.sub(
-        lambda m: f"<cutover_{m['convertor'] or 'str'}:{m['name']}>", starlette_path
-    )
 
 
 def _copy_rule(rule: Rule, endpoint: str, methods: Sequence[str] | None = None) -> Rule:
@@ -113,6 +76,8 @@ class Router:
                 None if route.methods is None or known is None else known | route.methods
             )
         self._new_matchers = [(route.path_regex.match, route.methods) for route in new]
+        self._templates: dict[str, str] = {route.key: route.template for route in new}
+        self._templates.update((route.key, route.template) for route in legacy or ())
         self.legacy_map = legacy_map
         self.combined_map = self._combined_map(new, legacy or (), legacy_map, automatic_options)
         self._combined = self.combined_map.bind("localhost", subdomain=self._subdomain())
@@ -145,7 +110,7 @@ class Router:
                     methods = sorted(new_route.methods | automatic)
                 rules.append(
                     Rule(
-                        _werkzeug_rule_string(new_route.path),
+                        werkzeug_rule_string(new_route.path),
                         endpoint=new_route.key,
                         methods=methods,
                     )
@@ -162,7 +127,7 @@ class Router:
                     continue
             # The legacy converters decide which paths the template matches.
             rules.append(_copy_rule(same_template[0].rule, new_route.key, extra))
-        converters: dict[str, type[BaseConverter]] = dict(_STARLETTE_CONVERTERS)
+        converters: dict[str, type[BaseConverter]] = dict(STARLETTE_CONVERTERS)
         if legacy_map is None:
             # A plain WSGI app: no slash conventions of its own to imitate.
             return Map(rules, converters=converters, strict_slashes=False, merge_slashes=False)
@@ -211,18 +176,37 @@ class Router:
         except HTTPException:
             return LEGACY
         new_methods = self._new_methods.get(key, set())
+        template = self._templates.get(key, key)
         if (new_methods is None or method in new_methods) and self._new_serves(method, path):
-            return NEW
+            listed = "GET" if method == "HEAD" and self._new_serves("GET", path) else method
+            return Decision(
+                Action.NEW, route=route_id(listed, template), both=self._legacy_serves(path, method)
+            )
         if (
             method == "HEAD"
             and new_methods is not None
             and "GET" in new_methods
             and self._new_serves("GET", path)
         ):
-            return NEW_HEAD
+            return Decision(
+                Action.NEW_HEAD,
+                route=route_id("GET", template),
+                both=self._legacy_serves(path, method),
+            )
         if method == "OPTIONS" and self._legacy is not None:
             return self._options(path)
-        return LEGACY
+        listed = "GET" if method == "HEAD" else method
+        return Decision(Action.LEGACY, route=route_id(listed, template))
+
+    def _legacy_serves(self, path: str, method: str) -> bool:
+        """Whether the legacy app has a route for (method, path); a plain WSGI app has all."""
+        if self._legacy is None:
+            return True
+        try:
+            self._legacy.match(path, method)
+        except HTTPException:
+            return False
+        return True
 
     def _legacy_redirects(self, path: str, method: str) -> bool:
         assert self._legacy is not None

@@ -1,6 +1,6 @@
 """Gateway options read from `CUTOVER_*` environment variables, so operators tune without code."""
 
-from pydantic import field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cutover.wsgi import (
@@ -17,7 +17,7 @@ class GatewaySettings(BaseSettings):
     Read from the process environment only: the library reads no `.env` file of its own.
     """
 
-    model_config = SettingsConfigDict(env_prefix="CUTOVER_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="CUTOVER_", extra="ignore", populate_by_name=True)
 
     legacy_threads: int = DEFAULT_THREADS
     # Limits on both sides; "none" in the environment lifts one.
@@ -28,6 +28,16 @@ class GatewaySettings(BaseSettings):
     docs_prefix: str = "/_cutover"
     trust_proxy_headers: bool = False
     freeze_startup_heap: bool = False
+    # The control plane: where the modes live (else DATABASE_URL; neither: modes from code only).
+    state_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("CUTOVER_STATE_URL", "DATABASE_URL")
+    )
+    state_poll_interval: float = 1.0
+    # The admin API and every control-plane page are off while no token is set.
+    admin_token: SecretStr | None = None
+    canary_key: str = "bearer,client"
+    served_by_header: bool = False
+    access_log: bool = True
 
     @field_validator("max_body_size", "legacy_queue_size", "legacy_queue_timeout", mode="before")
     @classmethod

@@ -44,7 +44,7 @@ def parse_keys(spec: str | Sequence[str]) -> tuple[tuple[str, bytes], ...]:
 
 def canary_key(scope: Scope, keys: Sequence[tuple[str, bytes]]) -> bytes:
     """The first of `keys` the request carries; the client address when it carries none."""
-    headers = scope["headers"]
+    headers: list[tuple[bytes, bytes]] = scope["headers"]
     for kind, name in keys:
         if kind == "client":
             break

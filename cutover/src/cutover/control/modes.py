@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, TypeVar
 
 Side = Literal["legacy", "new"]
 
 
-class Mode(enum.Enum):
+class Mode(enum.StrEnum):
     """Which side serves a route; `shadow` and `reverse-shadow` compare the other side too."""
 
     LEGACY = "legacy"
@@ -65,6 +66,21 @@ class RouteMode:
 
 LEGACY = RouteMode(Mode.LEGACY)
 NEW = RouteMode(Mode.NEW)
+
+MODE_ATTRIBUTE = "__cutover_default_mode__"
+_Endpoint = TypeVar("_Endpoint", bound=Callable[..., object])
+
+
+def default_mode(mode: Mode | str, percent: float = 0.0) -> Callable[[_Endpoint], _Endpoint]:
+    """Give a FastAPI endpoint's route its mode in code (say `shadow` while it is proven);
+    a run-time switch still wins. Put it under the route decorator: `@router.get(...)` first."""
+    chosen = RouteMode(Mode(mode), percent)
+
+    def mark(endpoint: _Endpoint) -> _Endpoint:
+        setattr(endpoint, MODE_ATTRIBUTE, chosen)
+        return endpoint
+
+    return mark
 
 
 @dataclass(frozen=True, slots=True)
