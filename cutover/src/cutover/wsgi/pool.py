@@ -77,6 +77,17 @@ class WorkerPool:
         """Threads started so far."""
         return len(self._threads)
 
+    @property
+    def busy_count(self) -> int:
+        """Threads running a job now (the legacy side's occupancy, for metrics); one read of
+        one value, without the lock, so a scrape never waits for the pool."""
+        return self._running
+
+    @property
+    def queued_count(self) -> int:
+        """Jobs queued and not yet started, whether or not a thread is about to take them."""
+        return len(self._jobs)
+
     def submit(self, job: Job, on_expired: OnExpired | None = None) -> bool:
         """Queue `job` (it must handle its own exceptions); False if the queue is full.
 
