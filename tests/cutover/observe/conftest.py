@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from cutover.observe import LOGGER_NAME, stop_access_log
+from cutover.observe.access_log import LOGGER_NAME, stop_access_log
 
 
 @pytest.fixture

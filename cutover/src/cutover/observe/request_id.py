@@ -1,0 +1,74 @@
+"""The request id: the client's `X-Request-ID` when it is safe to repeat, else a fresh one, carried
+to both sides (ASGI headers, so the WSGI environ's `HTTP_X_REQUEST_ID`, and `scope["state"]`)."""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+
+from starlette.types import Message, Scope, Send
+
+HEADER = b"x-request-id"
+MAX_LENGTH = 128
+
+# Conservative: nothing that could split a log line, quote a field or need escaping in a header.
+_VALID = re.compile(rb"[A-Za-z0-9._~:/+=-]{1,%d}" % MAX_LENGTH).fullmatch
+
+# Ids must be unique, not secret (a client may send its own): a per-process generator seeded from
+# the OS costs no syscall per request; reseeded in a forked child so workers never share a stream.
+_generator = random.Random(os.urandom(32))
+
+
+def _reseed() -> None:
+    _generator.seed(os.urandom(32))
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reseed)
+
+
+def new_request_id() -> bytes:
+    """128 random bits as 32 lowercase hex characters."""
+    return _generator.randbytes(16).hex().encode("ascii")
+
+
+def request_id(headers: list[tuple[bytes, bytes]]) -> bytes:
+    """The first incoming `X-Request-ID` if it is 1-128 safe characters, else a new id."""
+    for name, value in headers:
+        if name == HEADER:
+            if _VALID(value):
+                return value
+            break
+    return new_request_id()
+
+
+def with_request_id(scope: Scope, rid: bytes) -> Scope:
+    """A copy of `scope` whose headers carry `rid` as the only `X-Request-ID` and whose state
+    (copied, never the server's own dict) holds it as `request_id` (str)."""
+    headers = [header for header in scope["headers"] if header[0] != HEADER]
+    headers.append((HEADER, rid))
+    return {
+        **scope,
+        "headers": headers,
+        "state": {**scope.get("state", {}), "request_id": rid.decode("ascii")},
+    }
+
+
+def response_with_request_id(message: Message, rid: bytes) -> Message:
+    """An `http.response.start` message with `rid` as its only `X-Request-ID` header (the
+    client and the log see the same id); other messages are returned unchanged."""
+    if message["type"] != "http.response.start":
+        return message
+    headers = [header for header in message.get("headers", ()) if header[0].lower() != HEADER]
+    headers.append((HEADER, rid))
+    return {**message, "headers": headers}
+
+
+def send_with_request_id(send: Send, rid: bytes) -> Send:
+    """`send` that returns `rid` on the response (`response_with_request_id`)."""
+
+    async def send_id(message: Message) -> None:
+        await send(response_with_request_id(message, rid))
+
+    return send_id
