@@ -1,4 +1,4 @@
-"""The `cutover` command: inspect a gateway from the shell (`cutover routes --app gateway:app`)."""
+"""`cutover routes --app gateway:app`: every route of both sides and the side serving it."""
 
 from __future__ import annotations
 
@@ -7,20 +7,25 @@ import importlib
 import json
 import os
 import sys
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from cutover.gateway import Gateway
-from cutover.inventory import Inventory
+from cutover.cli.common import CommandError, SubParsers, format_rows
+
+if TYPE_CHECKING:
+    from cutover.gateway import Gateway
+    from cutover.inventory import Inventory
 
 _COLUMNS = ("METHOD", "PATH", "LEGACY", "NEW", "SIDE")
 
 
-class AppLoadError(Exception):
+class AppLoadError(CommandError):
     """The `--app` reference does not name a Gateway."""
 
 
 def load_gateway(reference: str) -> Gateway:
     """Import `module:attribute` (from the current directory, as uvicorn does)."""
+    from cutover.gateway import Gateway  # only for this command: the others start faster
+
     module_name, _, attribute = reference.partition(":")
     if not module_name or not attribute:
         raise AppLoadError(f"--app must look like 'module:attribute', not {reference!r}")
@@ -46,14 +51,7 @@ def format_table(inventory: Inventory) -> str:
         (row.method, row.path, row.legacy_endpoint or "-", row.new_endpoint or "-", row.side)
         for row in inventory.rows
     ]
-    widths = [max(len(line[i]) for line in [_COLUMNS, *cells]) for i in range(len(_COLUMNS))]
-    lines = [
-        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
-        for line in [_COLUMNS, *cells]
-    ]
-    lines.append("")
-    lines.append(f"Progress: {inventory.progress()}")
-    return "\n".join(lines)
+    return f"{format_rows(_COLUMNS, cells)}\n\nProgress: {inventory.progress()}"
 
 
 def format_json(inventory: Inventory) -> str:
@@ -66,27 +64,14 @@ def format_json(inventory: Inventory) -> str:
     return json.dumps(document, indent=2)
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cutover", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    routes = commands.add_parser("routes", help="list every route and the side serving it")
-    routes.add_argument("--app", required=True, help="the gateway, as module:attribute")
-    routes.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    return parser
+def register(commands: SubParsers) -> None:
+    parser = commands.add_parser("routes", help="list every route and the side serving it")
+    parser.add_argument("--app", required=True, help="the gateway, as module:attribute")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.set_defaults(run=run)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `cutover` console script."""
-    args = _parser().parse_args(argv)
-    try:
-        gateway = load_gateway(args.app)
-    except AppLoadError as exc:
-        print(f"cutover: error: {exc}", file=sys.stderr)
-        return 2
-    inventory = gateway.inventory
+def run(args: argparse.Namespace) -> int:
+    inventory = load_gateway(args.app).inventory
     print(format_json(inventory) if args.json else format_table(inventory))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,45 @@
+"""The `cutover` command: inspect a gateway and operate its control plane from the shell.
+
+`cutover routes --app gateway:app` lists the routes; `init-state`, `switch`, `status` and
+`history` work on the state store every gateway process follows (`--state-url`, else
+`CUTOVER_STATE_URL`, else `DATABASE_URL`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from cutover.cli import history, init_state, routes, status, switch
+from cutover.cli.common import CommandError, Runner
+from cutover.cli.routes import AppLoadError, format_json, format_table, load_gateway
+from cutover.control.modes import ModeRefused
+
+__all__ = ["AppLoadError", "CommandError", "format_json", "format_table", "load_gateway", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cutover",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    for command in (routes, init_state, switch, status, history):
+        command.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `cutover` console script."""
+    args = build_parser().parse_args(argv)
+    run: Runner = args.run
+    try:
+        return run(args)
+    except CommandError as exc:
+        print(f"cutover: error: {exc}", file=sys.stderr)
+        return exc.code
+    except ModeRefused as exc:  # a mode that cannot be, refused before any store is opened
+        print(f"cutover: error: {exc}", file=sys.stderr)
+        return 2
