@@ -236,3 +236,14 @@ def test_a_forked_worker_writes_its_own_lines_only(access_logger: logging.Logger
         stream.seek(0)
         ids = [json.loads(line)["request_id"] for line in stream.read().splitlines()]
     assert sorted(ids) == ["from-child", "queued-in-parent"]
+
+
+def test_by_default_lines_go_to_stderr_as_it_is_when_written(
+    access_logger: logging.Logger, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_access_log(True)
+    log_access("GET", "/", 200, 0.001, "new", "new", b"to-stderr")
+    stop_access_log()
+    captured = capsys.readouterr()
+    assert json.loads(captured.err)["request_id"] == "to-stderr"
+    assert captured.out == ""

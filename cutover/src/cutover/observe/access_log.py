@@ -227,6 +227,7 @@ class BatchedStreamHandler(logging.StreamHandler[TextIO]):
 
     def __init__(self, stream: TextIO | None = None) -> None:
         super().__init__(stream)
+        self._follows_stderr = stream is None  # whatever sys.stderr is when a batch is written
         self.pending: deque[logging.LogRecord | _Line] = deque()
         self.dropped = 0
         self._write_lock = threading.Lock()  # the writer and flush(); emit never takes it
@@ -279,9 +280,10 @@ class BatchedStreamHandler(logging.StreamHandler[TextIO]):
             if not lines:
                 return
             lines.append("")
+            stream = sys.stderr if self._follows_stderr else self.stream
             try:
-                self.stream.write(self.terminator.join(lines))
-                self.stream.flush()
+                stream.write(self.terminator.join(lines))
+                stream.flush()
             except Exception:
                 self.handleError(_NO_RECORD)
 
@@ -310,7 +312,8 @@ _attached: BatchedStreamHandler | None = None
 def configure_access_log(enabled: bool, *, stream: TextIO | None = None) -> None:
     """Turn the access log on (INFO) or off (WARNING, and the writer attached here closed).
     On, and with no handler yet, `cutover.access` gets a batched JSON-line writer to `stream`
-    (stderr) and stops propagating; a deployment's own handlers, attached first, are kept."""
+    (default: sys.stderr as it is at each write) and stops propagating; a deployment's own
+    handlers, attached first, are kept."""
     global _attached
     if not enabled:
         logger.setLevel(logging.WARNING)
@@ -319,7 +322,7 @@ def configure_access_log(enabled: bool, *, stream: TextIO | None = None) -> None
     logger.setLevel(_INFO)
     if logger.handlers:
         return
-    handler = BatchedStreamHandler(stream if stream is not None else sys.stderr)
+    handler = BatchedStreamHandler(stream)
     handler.setLevel(_INFO)
     handler.setFormatter(AccessFormatter())
     logger.addHandler(handler)
