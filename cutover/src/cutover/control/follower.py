@@ -256,7 +256,8 @@ class StateFollower:
         try:
             self.store.report_process(self.report())
         except Exception as exc:
-            # Reads decide health; a heartbeat that fails while reads work is worth one warning.
+            # Reads decide health: is the store gone (one outage warning), or only this write?
+            self._poll()
             if self._healthy and not self._heartbeat_failing:
                 logger.warning("cutover: cannot report this process to the state store: %s", exc)
             self._heartbeat_failing = True
