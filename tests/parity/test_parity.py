@@ -4,7 +4,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from tests.conftest import truncate_all
+from tests.database import truncate_all
 from tests.legacy.upstream import UpstreamServer
 from tests.parity.cases import CASES
 from tests.parity.harness import Answer, Step, normalise, send

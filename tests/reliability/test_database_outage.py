@@ -35,7 +35,7 @@ from shared_models.database import (
 )
 from shared_models.seed import DEMO_PASSWORD, seed
 from shared_models.tokens import issue_token
-from tests.conftest import reset_schema
+from tests.database import reset_schema
 from tests.reliability.pg_cluster import find_bin_dir, throwaway_cluster
 from tests.servers import free_port, serve_uvicorn
 
