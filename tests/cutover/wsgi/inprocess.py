@@ -31,10 +31,11 @@ def http_scope(
     }
 
 
-def call(bridge: WSGIBridge, scope: Any, body: Iterable[bytes] = ()) -> tuple[int, bytes]:
-    """Run one request through the bridge on a fresh event loop, as a server would."""
+def exchange(bridge: WSGIBridge, scope: Any, body: Iterable[bytes] = ()) -> list[Message]:
+    """Run one request through the bridge on a fresh event loop, as a server would: the
+    messages it sent."""
 
-    async def run() -> tuple[int, bytes]:
+    async def run() -> list[Message]:
         incoming: list[Message] = [
             {"type": "http.request", "body": chunk, "more_body": True} for chunk in body
         ]
@@ -52,7 +53,12 @@ def call(bridge: WSGIBridge, scope: Any, body: Iterable[bytes] = ()) -> tuple[in
             sent.append(message)
 
         await bridge(scope, receive, send)
-        status = sent[0]["status"]
-        return status, b"".join(m.get("body", b"") for m in sent[1:])
+        return sent
 
     return asyncio.run(run())
+
+
+def call(bridge: WSGIBridge, scope: Any, body: Iterable[bytes] = ()) -> tuple[int, bytes]:
+    """Run one request through the bridge on a fresh event loop: its status and body."""
+    start, *rest = exchange(bridge, scope, body)
+    return start["status"], b"".join(m.get("body", b"") for m in rest)

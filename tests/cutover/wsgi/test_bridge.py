@@ -1,4 +1,5 @@
-"""Bridge behaviour without a network: wsgi.errors, successive loops, heap freeze, lifespan."""
+"""Bridge behaviour without a network: wsgi.errors, successive loops, heap freeze, lifespan,
+Connection: close for HTTP/1.0."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 
 from cutover.wsgi import WSGIBridge
 from tests.cutover.stub_apps import flask_app, plain_wsgi_app
-from tests.cutover.wsgi.inprocess import Message, call, http_scope
+from tests.cutover.wsgi.inprocess import Message, call, exchange, http_scope
 
 
 def test_wsgi_errors_go_to_stderr_not_stdout(capfd: pytest.CaptureFixture[str]) -> None:
@@ -61,3 +62,33 @@ def test_lifespan_shutdown_closes_the_pool() -> None:
     assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
     with pytest.raises(RuntimeError, match="closed"):
         bridge.pool.submit(lambda: None)
+
+
+@pytest.mark.parametrize(
+    "path", ["/json", f"/download?size={2 * 1024 * 1024}"], ids=["whole", "streamed"]
+)
+@pytest.mark.parametrize(
+    ("http_version", "connection", "closes"),
+    [
+        ("1.0", None, True),
+        ("1.0", "Keep-Alive", False),
+        ("1.0", "foo, keep-alive", False),
+        ("1.1", None, False),
+    ],
+    ids=["1.0", "1.0-keep-alive", "1.0-keep-alive-listed", "1.1"],
+)
+def test_http10_without_keep_alive_is_told_the_connection_closes(
+    path: str, http_version: str, connection: str | None, closes: bool
+) -> None:
+    # uvicorn closes such a connection after the response, and says so only from 0.53 on;
+    # gunicorn always says so. The bridge says it for every server.
+    scope = http_scope(path=path, headers=[("Connection", connection)] if connection else [])
+    scope["http_version"] = http_version
+    bridge = WSGIBridge(flask_app, freeze_startup_heap=False)
+    try:
+        start, *body = exchange(bridge, scope)
+    finally:
+        bridge.close()
+    assert start["status"] == 200
+    assert len(body) > (2 if "download" in path else 0)  # the streamed one came in chunks
+    assert ((b"Connection", b"close") in start["headers"]) is closes

@@ -4,15 +4,18 @@ A response the thread finished before the loop looked at it goes out as one star
 message. Otherwise it is streamed in two phases: until the app has started its response nothing
 is sent; then the start message, each chunk as the thread produces it (cut to the app's
 Content-Length), and the end of the body. Once the request body is read, a watcher turns the
-client's disconnect into `cancel()`. Where the app's response cannot be sent, the status the
-bridge must answer with instead is returned: 500 (the app failed before its response started),
-413 (its answer to an oversized body came too late) or 503 (the pool dropped the request).
+client's disconnect into `cancel()`. The response says `Connection: close` when the connection
+ends with it: the bridge or the thread decided so (an oversized body), or the client speaks
+HTTP/1.0 without keep-alive. Where the app's response cannot be sent, the status the bridge must
+answer with instead is returned: 500 (the app failed before its response started), 413 (its
+answer to an oversized body came too late) or 503 (the pool dropped the request).
 """
 
 from __future__ import annotations
 
 from starlette.types import Receive, Send
 
+from cutover.wsgi.environ import Environ
 from cutover.wsgi.errors import CLOSE
 from cutover.wsgi.responder import DONE, EXPIRED, FAILED, STARTED, WSGIResponder
 
@@ -21,6 +24,8 @@ NO_BODY_STATUSES = frozenset((204, 304))
 
 async def deliver(responder: WSGIResponder, receive: Receive, send: Send) -> int | None:
     """Send the app's response; else return the status the bridge must answer with."""
+    if not responder.close_connection and _closes_after_response(responder.environ):
+        responder.close_connection = True
     await responder.waiter
     state = responder.state
     if state is EXPIRED:
@@ -106,6 +111,16 @@ async def _stream(responder: WSGIResponder, receive: Receive, send: Send) -> int
             return None
         await _wait_for_thread(responder, receive)
     return None
+
+
+def _closes_after_response(environ: Environ) -> bool:
+    """An HTTP/1.0 request without `Connection: keep-alive`: its connection ends with this
+    response (RFC 9112 9.3), and the response says so, as gunicorn's does (uvicorn says so
+    itself from 0.53 on, older releases did not)."""
+    if environ["SERVER_PROTOCOL"] != "HTTP/1.0":
+        return False
+    options = environ.get("HTTP_CONNECTION", "").lower().split(",")
+    return "keep-alive" not in (option.strip() for option in options)
 
 
 def _claim_headers(responder: WSGIResponder) -> bool:
