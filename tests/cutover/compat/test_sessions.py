@@ -1,6 +1,7 @@
 """FlaskSessionReader reads the session Flask signed into its cookie, and nothing else."""
 
 from datetime import UTC, datetime, timedelta
+from http.cookies import SimpleCookie
 from typing import Any
 
 import pytest
@@ -19,11 +20,13 @@ def _flask_session_cookie(app: Flask, data: dict[str, Any]) -> str:
         session.update(data)
         return "ok"
 
-    client = app.test_client()
-    client.get("/set-session-for-test")
-    cookie = client.get_cookie("session")
-    assert cookie is not None
-    return cookie.value
+    response = app.test_client().get("/set-session-for-test")
+    # From the Set-Cookie header Flask sent: the test client's get_cookie is Werkzeug 2.3+.
+    cookies = SimpleCookie()
+    for header in response.headers.getlist("Set-Cookie"):
+        cookies.load(header)
+    assert "session" in cookies
+    return cookies["session"].value
 
 
 @pytest.fixture
