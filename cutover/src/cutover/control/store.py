@@ -351,7 +351,12 @@ class StateStore:
 
     def switch_all(self, mode: RouteMode, *, actor: str, reason: str) -> list[Change]:
         """The big red button: every published route that has the target side goes to `mode`
-        (legacy or new only) in one version; a history row for each route that changed."""
+        (legacy or new only) in one version; a history row for each route that changed.
+
+        The routes both sides serve are pinned there (an override each). A route one side
+        serves is left alone: it is on that side already and can be nowhere else, and a pin
+        would keep it there after a later deploy gives it the other side.
+        """
         if mode.mode not in (Mode.LEGACY, Mode.NEW):
             raise ModeRefused(f"every route can go to legacy or new at once, not {mode}")
         actor, reason = _who(actor, reason)
@@ -364,10 +369,8 @@ class StateStore:
             changes: list[Change] = []
             pinned = []
             for sides in every:
-                try:
-                    sides.check(mode)
-                except ModeRefused:
-                    continue  # a route one side lacks keeps the side it has
+                if not (sides.legacy and sides.new):
+                    continue  # served by one side only: it is there already
                 override = current.get(sides.route)
                 if override is not None and override.mode == mode:
                     continue  # already pinned there: keep who pinned it and why
