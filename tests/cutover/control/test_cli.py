@@ -276,3 +276,21 @@ def test_history_text_json_route_and_limit(cutover: Run, published: StateStore) 
     limited = json.loads(ok(cutover("history", "--limit", "1", "--json")))
     assert [change["version"] for change in limited["changes"]] == [3]
     refused(cutover("history", "--limit", "0"), "--limit is at least 1")
+
+
+def test_a_reader_that_goes_away_gets_no_traceback(state_url: str, published: StateStore) -> None:
+    """`cutover history | head -1`: the pipe closes before the output is written."""
+    environment = {**os.environ, "CUTOVER_STATE_URL": state_url}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cutover.cli", "history", "--json"],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    process.stderr.close()
+    assert process.wait(timeout=60) == 1
+    assert stderr == ""

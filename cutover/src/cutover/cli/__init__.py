@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -43,3 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ModeRefused as exc:  # a mode that cannot be, refused before any store is opened
         print(f"cutover: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `cutover history | head`: the reader has gone, say no more
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush is quiet too
+        return 1
