@@ -48,3 +48,11 @@ class Base(DeclarativeBase):
     """Base of every shared model."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """For Alembic: the app's schema only; cutover's state tables share the database and belong
+    to the toolkit (`cutover init-state` creates them)."""
+    from cutover.control.store import metadata as state_metadata
+
+    return not (type_ == "table" and name in state_metadata.tables)

@@ -6,6 +6,7 @@ from pathlib import Path
 from alembic import context
 
 from shared_models import Base, create_engine_for, get_settings
+from shared_models.base import include_name
 
 config = context.config
 if config.config_file_name is not None and not config.attributes.get("skip_logging"):
@@ -18,7 +19,11 @@ if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
 
 def run_migrations_offline() -> None:
     context.configure(
-        url=url, target_metadata=Base.metadata, literal_binds=True, render_as_batch=True
+        url=url,
+        target_metadata=Base.metadata,
+        literal_binds=True,
+        render_as_batch=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -28,7 +33,10 @@ def run_migrations_online() -> None:
     engine = create_engine_for(url)
     with engine.connect() as connection:
         context.configure(
-            connection=connection, target_metadata=Base.metadata, render_as_batch=True
+            connection=connection,
+            target_metadata=Base.metadata,
+            render_as_batch=True,
+            include_name=include_name,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -16,7 +16,10 @@ def test_gateway_under_uvicorn() -> None:
         httpx.Client(base_url=server.url) as client,
     ):
         health = client.get("/health")
-        assert health.json() == {"side": "new", "state": {"lifespan": "ran"}}
+        state = health.json()["state"]
+        assert state.pop("request_id") == health.headers["x-request-id"]
+        assert health.json()["side"] == "new"
+        assert state == {"lifespan": "ran"}
         assert client.get("/items/5").json() == {"side": "new", "item_id": 5}
         assert client.get("/items/x").status_code == 404
         assert client.post("/split").json() == {"side": "legacy"}

@@ -5,11 +5,14 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
 from shared_models import Base
+from shared_models.base import include_name
 
 
 def test_upgrade_head_matches_models(engine: Engine) -> None:
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"render_as_batch": True})
+        context = MigrationContext.configure(
+            connection, opts={"render_as_batch": True, "include_name": include_name}
+        )
         assert compare_metadata(context, Base.metadata) == []
 
 

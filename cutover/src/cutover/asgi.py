@@ -37,3 +37,23 @@ def without_body(send: Send) -> Send:
 def allow_header(methods: Iterable[str]) -> str:
     """An `Allow` value as werkzeug formats it: the methods in the order given, comma-separated."""
     return ", ".join(methods)
+
+
+class AnsweringSend:
+    """The client's `send` that notes the status and adds the request id (and the side served)."""
+
+    __slots__ = ("_extra", "_send", "status")
+
+    def __init__(self, send: Send, rid: bytes, served_by: bytes | None) -> None:
+        self._send = send
+        self._extra = [(b"x-request-id", rid)]
+        if served_by is not None:
+            self._extra.append((b"x-cutover-served-by", served_by))
+        self.status = 500  # an app that raised before answering is counted as a 500
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            headers = [h for h in message.get("headers", ()) if h[0].lower() != b"x-request-id"]
+            message = {**message, "headers": headers + self._extra}
+        await self._send(message)

@@ -4,18 +4,30 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Mapping, Sequence
+from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
-from starlette.types import Message, Receive, Scope, Send
-from werkzeug.exceptions import MethodNotAllowed
+import anyio.to_thread
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from werkzeug.routing import Map
 from werkzeug.wrappers import Response
 
-from cutover.asgi import route_path, without_body
+from cutover.asgi import AnsweringSend, route_path, without_body
+from cutover.control.modes import Mode, RouteMode
+from cutover.control.plane import ControlPlane, endpoint_defaults, route_sides
 from cutover.docs import normalise_prefix, relocate_docs
-from cutover.inventory import Inventory, build_inventory
-from cutover.limits import LimitedReceive, closing_if_exceeded, refuse_body
+from cutover.flask_answers import method_not_allowed, options_response, send_response, with_allow
+from cutover.inventory import Inventory, build_inventory, log_findings
+from cutover.limits import serve_within
+from cutover.observe import (
+    GatewayMetrics,
+    configure_access_log,
+    log_access,
+    request_id,
+    with_request_id,
+)
+from cutover.own_paths import own_paths
 from cutover.routes import LegacyRoute, legacy_routes, new_routes
 from cutover.routing import Action, Decision, Router
 from cutover.settings import GatewaySettings
@@ -36,25 +48,18 @@ logger = logging.getLogger("cutover")
 
 
 class Gateway:
-    """ASGI app: routes the FastAPI app serves go to it, everything else to the legacy app.
+    """ASGI app: each route goes to the side its mode picks, everything else to the legacy app.
 
     `legacy` is any WSGI callable; one with a werkzeug `url_map` (a Flask app) is routed as
     Flask routes, so converters, strict slashes, automatic HEAD/OPTIONS and 405s keep their
     meaning. `new` is the FastAPI app holding the ported routes; the gateway changes one thing in
-    it: its docs pages and OpenAPI document move under `docs_prefix` (`cutover.docs`).
-
-    max_body_size holds on both sides: a new-side request declaring more is answered 413 by the
-    FastAPI app's own handler for Starlette's `HTTPException` without running the endpoint, and a
-    chunked one raises that 413 from `receive` once it passes the limit; the legacy side answers
-    as the legacy app does (`cutover.wsgi`). legacy_queue_size and legacy_queue_timeout
-    bound the legacy requests waiting for a thread. server_software is the legacy environ's
-    `SERVER_SOFTWARE` (default `cutover/<version>`). For every limit, None means no limit.
-
-    freeze_startup_heap (off unless asked for): once startup completes (or at the first request
-    when the server runs no lifespan) the heap built so far is moved out of the collector's reach
-    with `gc.freeze()`, so full collections stop walking it while requests wait; the cost is that
-    cyclic garbage created before then is never freed. It took p99 on a tiny route from ~20 ms to
-    ~6 ms (bench/README.md).
+    it: its docs pages and OpenAPI document move under `docs_prefix` (`cutover.docs`). A route
+    both sides have is served by its mode (`cutover.control`): from code, switched at run time
+    through the state store at `state_url`. Each option is described in README's table; for
+    every limit None means no limit. freeze_startup_heap (off unless asked for) calls
+    `gc.freeze()` once startup completes, so full collections stop walking the startup heap
+    (p99 on a tiny route ~20 ms -> ~6 ms, bench/README.md); cyclic garbage made before then is
+    never freed.
     """
 
     def __init__(
@@ -70,6 +75,14 @@ class Gateway:
         legacy_queue_size: int | None = DEFAULT_QUEUE_SIZE,
         legacy_queue_timeout: float | None = DEFAULT_QUEUE_TIMEOUT,
         server_software: str | None = None,
+        state_url: str | None = None,
+        state_poll_interval: float = 1.0,
+        admin_token: str | None = None,
+        canary_key: str = "bearer,client",
+        served_by_header: bool = False,
+        access_log: bool = True,
+        default_modes: Mapping[str, RouteMode | Mode | str] | None = None,
+        readiness_checks: Sequence[Callable[[], tuple[str, bool, str]]] = (),
     ) -> None:
         self.legacy = legacy
         self.new = new
@@ -105,32 +118,29 @@ class Gateway:
         self.router = Router(new_side, legacy_side, legacy_map, automatic_options=automatic_options)
         documented = [route for route in new_side if route.path not in docs_paths]
         self.inventory: Inventory = build_inventory(legacy_side, documented)
-        self._log_inventory(legacy_map is not None, docs_paths)
-
-    def _log_inventory(self, route_aware: bool, docs_paths: frozenset[str]) -> None:
-        legacy_map = self.router.legacy_map
-        if legacy_map is not None and (
-            legacy_map.host_matching
-            or any(rule.subdomain or rule.host for rule in legacy_map.iter_rules())
-        ):
-            logger.warning(
-                "cutover: the legacy app routes by host or subdomain; the gateway decides on "
-                "method and path only"
-            )
-        for conflict in self.inventory.type_conflicts:
-            logger.warning("cutover: parameter types differ: %s", conflict)
-        if route_aware:
-            for row in self.inventory.new_only:
-                logger.info(
-                    "cutover: new endpoint %s %s (%s) replaces nothing the legacy app served",
-                    row.method,
-                    row.path,
-                    row.new_endpoint,
-                )
-            for path in sorted(docs_paths):
-                if legacy_map is not None and _legacy_serves(legacy_map, path):
-                    logger.warning("cutover: docs path %s shadows a legacy route", path)
-        logger.info("cutover: %s", self.inventory.progress())
+        log_findings(self.inventory, legacy_map, docs_paths)
+        sides = route_sides(
+            self.inventory,
+            legacy_is_route_aware=legacy_map is not None,
+            defaults=default_modes,
+            endpoint_defaults=endpoint_defaults(new_side),
+        )
+        self.control = ControlPlane(
+            sides, canary_keys=canary_key, state_url=state_url, poll_interval=state_poll_interval
+        )
+        self.metrics = GatewayMetrics(
+            pool=self.bridge.pool, state_version=lambda: self.control.version
+        )
+        self._own: dict[str, ASGIApp] = own_paths(
+            self.docs_prefix,
+            self.control,
+            self.metrics,
+            admin_token,
+            [self.control.readiness, *readiness_checks],
+        )
+        self._own_prefix = self.docs_prefix + "/"
+        self.served_by_header = served_by_header
+        self.access_log = access_log
 
     @classmethod
     def from_settings(
@@ -143,6 +153,8 @@ class Gateway:
         """A gateway configured by `settings`, read from the `CUTOVER_*` variables when omitted;
         `overrides` win over both (e.g. `freeze_startup_heap=True`)."""
         options = (settings or GatewaySettings()).model_dump()
+        token = options["admin_token"]
+        options["admin_token"] = token.get_secret_value() if token is not None else None
         return cls(legacy, new, **{**options, **overrides})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -150,25 +162,58 @@ class Gateway:
         if kind == "http":
             if self._freeze_pending:
                 self._freeze_startup_heap()
-            decision = self.router.decide(scope["method"], route_path(scope))
-            match decision.action:
-                case Action.NEW:
-                    await self._serve_new(scope, receive, send)
-                case Action.LEGACY:
-                    allow = decision.allow
-                    await self.bridge(
-                        scope, receive, send if allow is None else _with_allow(send, allow)
-                    )
-                case Action.NEW_HEAD:
-                    await self._serve_new({**scope, "method": "GET"}, receive, without_body(send))
-                case Action.OPTIONS | Action.METHOD_NOT_ALLOWED | Action.REDIRECT:
-                    await self._answer_as_flask(decision, scope, receive, send)
+            path = route_path(scope)
+            if path.startswith(self._own_prefix):
+                own = self._own.get(path) or self._own.get(path.rsplit("/", 1)[0] + "/")
+                if own is not None:
+                    await own(scope, receive, send)
+                    return
+            await self._serve(scope, receive, send, self.router.decide(scope["method"], path))
         elif kind == "lifespan":
             await self._lifespan(scope, receive, send)
         elif self.new is not None:
             await self.new(scope, receive, send)
         elif kind == "websocket":
             await send({"type": "websocket.close", "code": 1000})
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, decision: Decision) -> None:
+        """One request: the mode picks the side, the request id goes both ways, and the
+        answer is counted and logged once it is sent."""
+        started = perf_counter()
+        action = decision.action
+        if decision.both and (choice := self.control.choices.get(decision.route or "")):
+            mode = choice.label
+            if not self.control.serves_new(choice, scope):
+                action = Action.LEGACY
+        else:
+            mode = "legacy" if action is Action.LEGACY else "new"
+        side = _SIDE[action]
+        rid = request_id(scope["headers"])
+        scope = with_request_id(scope, rid)
+        answer = AnsweringSend(send, rid, side.encode() if self.served_by_header else None)
+        try:
+            match action:
+                case Action.NEW:
+                    await self._serve_new(scope, receive, answer.send)
+                case Action.LEGACY:
+                    allow = decision.allow
+                    await self.bridge(
+                        scope,
+                        receive,
+                        answer.send if allow is None else with_allow(answer.send, allow),
+                    )
+                case Action.NEW_HEAD:
+                    await self._serve_new(
+                        {**scope, "method": "GET"}, receive, without_body(answer.send)
+                    )
+                case Action.OPTIONS | Action.METHOD_NOT_ALLOWED | Action.REDIRECT:
+                    await self._answer_as_flask(decision, scope, receive, answer.send)
+        finally:
+            seconds = perf_counter() - started
+            route = decision.template
+            method = scope["method"]
+            self.metrics.observe(route, method, side, mode, answer.status, seconds)
+            log_access(method, route, answer.status, seconds, side, mode, rid)
 
     async def _answer_as_flask(
         self, decision: Decision, scope: Scope, receive: Receive, send: Send
@@ -178,99 +223,65 @@ class Gateway:
         environ = build_environ(scope, bridge.trust_proxy_headers, bridge.server_software)
         response: Response
         if decision.action is Action.OPTIONS:
-            response = self._response_class()
-            response.allow.update((decision.allow or "").split(", "))
+            response = options_response(self._response_class, decision.allow or "")
         elif decision.action is Action.METHOD_NOT_ALLOWED:
-            valid = (decision.allow or "").split(", ")
-            response = MethodNotAllowed(valid_methods=valid).get_response(environ)
+            response = method_not_allowed(decision.allow or "", environ)
         else:
             redirect = self.router.redirect(environ, self._server_name)
             if redirect is None:
                 await self.bridge(scope, receive, send)
                 return
             response = redirect.get_response(environ)
-        await _send_response(response, environ, send)
+        await send_response(response, environ, send)
 
     async def _serve_new(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """The FastAPI app, held to the body limit; a request without a body pays one scan."""
-        new = self.new
-        assert new is not None
-        limit = self.max_body_size
-        if limit is not None:
-            for name, value in scope["headers"]:
-                if name == b"content-length":
-                    # The server delivers no more than it declared: only the number is checked.
-                    if int(value) > limit:
-                        await refuse_body(new, scope, receive, send)
-                        return
-                    break
-                if name == b"transfer-encoding":
-                    limited = LimitedReceive(receive, limit)
-                    await new(scope, limited, closing_if_exceeded(send, limited))
-                    return
-        await new(scope, receive, send)
+        assert self.new is not None
+        await serve_within(self.new, self.max_body_size, scope, receive, send)
 
     def _freeze_startup_heap(self) -> None:
         self._freeze_pending = False
         gc.freeze()
 
     async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The new app's lifespan, with the control plane following the state store while the
+        server runs (started before the server is told startup completed)."""
+
+        async def started() -> None:
+            configure_access_log(self.access_log)
+            await anyio.to_thread.run_sync(self.control.start)
+            if self._freeze_pending:
+                self._freeze_startup_heap()
+
+        async def stopped() -> None:
+            await anyio.to_thread.run_sync(self.control.stop)
+            self.bridge.close()
+
         if self.new is None:
             while True:
                 message = await receive()
                 if message["type"] == "lifespan.startup":
-                    if self._freeze_pending:
-                        self._freeze_startup_heap()
+                    await started()
                     await send({"type": "lifespan.startup.complete"})
                 elif message["type"] == "lifespan.shutdown":
-                    self.bridge.close()
+                    await stopped()
                     await send({"type": "lifespan.shutdown.complete"})
                     return
 
         async def send_to_server(message: Message) -> None:
-            if message["type"] == "lifespan.startup.complete" and self._freeze_pending:
-                self._freeze_startup_heap()
+            if message["type"] == "lifespan.startup.complete":
+                await started()
             elif message["type"] in ("lifespan.shutdown.complete", "lifespan.shutdown.failed"):
-                self.bridge.close()
+                await stopped()
             await send(message)
 
         await self.new(scope, receive, send_to_server)
 
 
-def _legacy_serves(url_map: Map, path: str) -> bool:
-    return bool(list(url_map.bind("localhost").allowed_methods(path)))
-
-
-def _with_allow(send: Send, allow: str) -> Send:
-    """`send` with the Allow header of a 405/OPTIONS answer replaced by both sides' methods."""
-    value = allow.encode("latin-1")
-
-    async def send_with_allow(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            headers = message.get("headers", [])
-            if any(name.lower() == b"allow" for name, _ in headers):
-                message = {
-                    **message,
-                    "headers": [
-                        (name, value if name.lower() == b"allow" else old) for name, old in headers
-                    ],
-                }
-        await send(message)
-
-    return send_with_allow
-
-
-async def _send_response(response: Response, environ: dict[str, Any], send: Send) -> None:
-    """Send a werkzeug response as ASGI messages, with the headers and body WSGI would give."""
-    app_iter, status, headers = response.get_wsgi_response(environ)
-    body_parts: Iterable[bytes] = app_iter
-    await send(
-        {
-            "type": "http.response.start",
-            "status": int(status.split(" ", 1)[0]),
-            "headers": [
-                (name.encode("latin-1"), value.encode("latin-1")) for name, value in headers
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": b"".join(body_parts), "more_body": False})
+_SIDE = {
+    Action.NEW: "new",
+    Action.NEW_HEAD: "new",
+    Action.LEGACY: "legacy",
+    Action.OPTIONS: "gateway",
+    Action.METHOD_NOT_ALLOWED: "gateway",
+    Action.REDIRECT: "gateway",
+}

@@ -37,6 +37,7 @@ class Decision:
     action: Action
     allow: str | None = None
     route: str | None = None
+    template: str | None = None
     both: bool = False
 
 
@@ -180,7 +181,10 @@ class Router:
         if (new_methods is None or method in new_methods) and self._new_serves(method, path):
             listed = "GET" if method == "HEAD" and self._new_serves("GET", path) else method
             return Decision(
-                Action.NEW, route=route_id(listed, template), both=self._legacy_serves(path, method)
+                Action.NEW,
+                route=route_id(listed, template),
+                template=template,
+                both=self._legacy_serves(path, method),
             )
         if (
             method == "HEAD"
@@ -191,12 +195,13 @@ class Router:
             return Decision(
                 Action.NEW_HEAD,
                 route=route_id("GET", template),
+                template=template,
                 both=self._legacy_serves(path, method),
             )
         if method == "OPTIONS" and self._legacy is not None:
             return self._options(path)
         listed = "GET" if method == "HEAD" else method
-        return Decision(Action.LEGACY, route=route_id(listed, template))
+        return Decision(Action.LEGACY, route=route_id(listed, template), template=template)
 
     def _legacy_serves(self, path: str, method: str) -> bool:
         """Whether the legacy app has a route for (method, path); a plain WSGI app has all."""

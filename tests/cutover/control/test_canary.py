@@ -33,8 +33,7 @@ def test_a_client_keeps_its_side_however_often_it_asks() -> None:
 def test_buckets_are_the_same_in_another_interpreter() -> None:
     keys = [f"k{n}" for n in range(50)]
     code = (
-        "from cutover.control.canary import bucket;"
-        f"print([bucket(k.encode()) for k in {keys!r}])"
+        f"from cutover.control.canary import bucket;print([bucket(k.encode()) for k in {keys!r}])"
     )
     # A fresh interpreter has its own hash seed: blake2b must not depend on it.
     result = subprocess.run(

@@ -78,20 +78,23 @@ def route_sides(
 
     A plain WSGI app (no url_map) may serve any path, so it counts as having every route.
     """
-    defaults = {route: _route_mode(mode) for route, mode in (defaults or {}).items()}
+    by_route = {route: _route_mode(mode) for route, mode in (defaults or {}).items()}
     by_endpoint = endpoint_defaults or {}
     found = []
     for row in inventory.rows:
         route = route_id(row.method, row.path)
         legacy = row.legacy_endpoint is not None or not legacy_is_route_aware
         new = row.new_endpoint is not None
-        default = defaults.pop(route, None) or by_endpoint.get((row.method, template_key(row.path)))
-        default = default or (NEW if new else LEGACY)
+        default = (
+            by_route.pop(route, None)
+            or by_endpoint.get((row.method, template_key(row.path)))
+            or (NEW if new else LEGACY)
+        )
         sides = RouteSides(route=route, legacy=legacy, new=new, default=default)
         sides.check(default)
         found.append(sides)
-    if defaults:
-        raise ModeRefused(f"default modes for routes the gateway does not have: {sorted(defaults)}")
+    if by_route:
+        raise ModeRefused(f"default modes for routes the gateway does not have: {sorted(by_route)}")
     return found
 
 

@@ -1,0 +1,49 @@
+"""The paths the gateway answers itself under its prefix: health, readiness, metrics, admin API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import anyio.to_thread
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from cutover.control.plane import ControlPlane
+from cutover.observe import GatewayMetrics, healthz, readyz
+
+Check = Callable[[], tuple[str, bool, str]]
+
+
+def own_paths(
+    prefix: str,
+    control: ControlPlane,
+    metrics: GatewayMetrics,
+    admin_token: str | None,
+    checks: Sequence[Check],
+) -> dict[str, ASGIApp]:
+    """Exact paths, and `{prefix}/api/` for everything one level under it (only with a token)."""
+    paths: dict[str, ASGIApp] = {
+        f"{prefix}/healthz": healthz,
+        f"{prefix}/readyz": readyz(list(checks)),
+        f"{prefix}/metrics": _metrics_endpoint(metrics),
+    }
+    if admin_token and control.store is not None:
+        from cutover.control.api import AdminAPI
+
+        paths[f"{prefix}/api/"] = AdminAPI(control.store, admin_token, prefix=f"{prefix}/api")
+    return paths
+
+
+def _metrics_endpoint(metrics: GatewayMetrics) -> ASGIApp:
+    async def serve_metrics(scope: Scope, receive: Receive, send: Send) -> None:
+        # A scrape reads every worker's files in multi-process mode: off the event loop.
+        body, content_type = await anyio.to_thread.run_sync(metrics.render)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", content_type.encode("latin-1"))],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    return serve_metrics
