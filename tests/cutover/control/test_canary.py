@@ -66,5 +66,5 @@ def test_a_basic_credential_is_not_a_bearer_key() -> None:
 
 @pytest.mark.parametrize("spec", ["", "cookie", "header:", "token", "bearer:x"])
 def test_a_bad_key_spec_is_refused_with_the_forms_it_takes(spec: str) -> None:
-    with pytest.raises(ValueError, match="bearer|at least one"):
+    with pytest.raises(ValueError, match=r"bearer|at least one"):
         parse_keys(spec)
