@@ -2,6 +2,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+OLDEST_VENV := .venv-oldest
+OLDEST_STAMP := $(OLDEST_VENV)/.installed-stamp
+OLDEST_PINS := tests/cutover/requirements-oldest.txt
 HOST ?= 127.0.0.1
 PORT ?= 8000
 UPSTREAM_PORT ?= 8001
@@ -22,20 +25,37 @@ $(STAMP): pyproject.toml cutover/pyproject.toml
 
 install: $(STAMP)
 
+# The toolkit alone on its oldest supported dependencies (pinned in $(OLDEST_PINS)), without the
+# reference app; made anew whenever the pins or the toolkit's metadata change.
+$(OLDEST_STAMP): $(OLDEST_PINS) cutover/pyproject.toml
+	rm -rf $(OLDEST_VENV)
+	$(PYTHON) -m venv $(OLDEST_VENV)
+	$(OLDEST_VENV)/bin/python -m pip install -q --upgrade pip
+	$(OLDEST_VENV)/bin/python -m pip install -q -e './cutover[fastapi,uvicorn]' -r $(OLDEST_PINS)
+	touch $(OLDEST_STAMP)
+
 migrate: install
 	$(VENV)/bin/alembic upgrade head
 
 seed: migrate
 	$(PY) -m shared_models.seed
 
+# The control plane is on: its admin token is CUTOVER_ADMIN_TOKEN if set, else a fresh one
+# printed here; the served-by header is on for local smoke tests.
 run: seed
 	@$(PY) -m http.server $(UPSTREAM_PORT) --bind $(HOST) --directory demo_upstream >/dev/null 2>&1 & \
 	upstream=$$!; trap 'kill $$upstream' EXIT INT TERM; \
+	token=$${CUTOVER_ADMIN_TOKEN:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(24))')}; \
+	echo "cutover admin token: $$token  (admin API: http://$(HOST):$(PORT)/_cutover/api/)"; \
+	CUTOVER_ADMIN_TOKEN=$$token CUTOVER_SERVED_BY_HEADER=$${CUTOVER_SERVED_BY_HEADER:-true} \
 	UPSTREAM_URL=$${UPSTREAM_URL:-http://$(HOST):$(UPSTREAM_PORT)/data.json} \
 	$(VENV)/bin/uvicorn gateway:app --host $(HOST) --port $(PORT) $(SERVE_FLAGS)
 
-test: install
+# The whole suite on the newest dependencies (.venv), then the toolkit's suite on the oldest
+# (.venv-oldest). PYTEST_ARGS go to the first run, OLDEST_PYTEST_ARGS to the second.
+test: install $(OLDEST_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
+	$(OLDEST_VENV)/bin/python -m pytest tests/cutover $(OLDEST_PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -46,4 +66,4 @@ bench: install
 	bash bench/run.sh
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(OLDEST_VENV) build .pytest_cache .mypy_cache .ruff_cache
