@@ -3,21 +3,15 @@ API, and the control plane followed from lifespan startup to shutdown."""
 
 from __future__ import annotations
 
-import asyncio
 import os
-import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from cutover import Gateway
-from cutover.control.modes import Mode, RouteMode
-from cutover.control.store import StateStore
+from tests.cutover.lifespan import running
 from tests.cutover.stub_routing_apps import make_legacy, make_new
 
 pytestmark = pytest.mark.anyio
@@ -34,25 +28,6 @@ def anyio_backend() -> str:
 @pytest.fixture
 def state_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'state.db'}"
-
-
-@asynccontextmanager
-async def running(gateway: Gateway) -> AsyncIterator[httpx.AsyncClient]:
-    """The gateway with its lifespan started, as a server would, and a client to it."""
-    incoming: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    sent: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
-    task = asyncio.create_task(gateway(scope, incoming.get, sent.put))
-    await incoming.put({"type": "lifespan.startup"})
-    assert (await asyncio.wait_for(sent.get(), 30))["type"] == "lifespan.startup.complete"
-    transport = httpx.ASGITransport(app=gateway)
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield client
-    finally:
-        await incoming.put({"type": "lifespan.shutdown"})
-        assert (await asyncio.wait_for(sent.get(), 30))["type"] == "lifespan.shutdown.complete"
-        await task
 
 
 def gateway_on(state_url: str | None, **options: Any) -> Gateway:
@@ -125,36 +100,3 @@ async def test_the_admin_api_is_off_without_a_token(state_url: str) -> None:
     async with running(gateway_on(state_url)) as client:
         answer = await client.get("/_cutover/api/status", headers={"authorization": "Bearer x"})
     assert answer.status_code == 404
-
-
-async def test_an_admin_switch_is_served_by_the_next_requests(state_url: str) -> None:
-    gateway = gateway_on(state_url, admin_token=TOKEN)
-    auth = {"authorization": f"Bearer {TOKEN}"}
-    async with running(gateway) as client:
-        refused = await client.get("/_cutover/api/status", headers={"authorization": "Bearer no"})
-        assert refused.status_code == 401
-        switch = {"method": "GET", "path": "/items/{item_id}", "mode": "legacy", "reason": "test"}
-        answer = await client.post("/_cutover/api/switch", json=switch, headers=auth)
-        assert answer.status_code == 200, answer.text
-        deadline = time.monotonic() + 5
-        while (await client.get("/items/1")).headers["x-cutover-served-by"] != "legacy":
-            assert time.monotonic() < deadline, "the switch was not applied within 5 s"
-            await asyncio.sleep(0.05)
-        assert gateway.control.version == answer.json()["version"]
-        status = (await client.get("/_cutover/api/status", headers=auth)).json()
-    routes = {route["route"]: route for route in status["routes"]}
-    assert routes[ITEM]["mode"] == "legacy"
-
-
-async def test_modes_switched_before_startup_are_served_from_the_first_request(
-    state_url: str,
-) -> None:
-    store = StateStore(state_url)
-    store.create_tables()
-    gateway = gateway_on(state_url)
-    store.publish_routes(list(gateway.control.routes.values()))
-    store.switch(ITEM, RouteMode(Mode.LEGACY), actor="test", reason="before the deploy")
-    store.dispose()
-    async with running(gateway) as client:
-        first = await client.get("/items/1")
-    assert first.headers["x-cutover-served-by"] == "legacy"
