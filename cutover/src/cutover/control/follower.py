@@ -265,9 +265,8 @@ class StateFollower:
             self._heartbeat_failing = False
 
     def _failed(self, exc: Exception) -> None:
-        self._healthy = False
         self._last_error = f"{type(exc).__name__}: {exc}"
-        if self._outage_since is None:
+        if self._outage_since is None:  # said before `healthy` shows it
             self._outage_since = time.monotonic()
             logger.warning(
                 "cutover: state store %s unreachable (%s); serving the last known modes "
@@ -276,18 +275,19 @@ class StateFollower:
                 self._last_error,
                 self._version,
             )
+        self._healthy = False
 
     def _succeeded(self) -> None:
-        self._healthy = True
-        self._last_ok = time.monotonic()
-        self._last_error = None
-        if self._outage_since is not None:
+        if self._outage_since is not None:  # said before `healthy` shows it
             logger.info(
                 "cutover: state store reachable again after %.1f s; serving version %s",
                 time.monotonic() - self._outage_since,
                 self._version,
             )
             self._outage_since = None
+        self._last_ok = time.monotonic()
+        self._last_error = None
+        self._healthy = True
 
     # -- the doorbell -----------------------------------------------------------------------------
 
