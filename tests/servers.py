@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import json
 import os
 import signal
@@ -74,15 +76,37 @@ def file_log_config(log_file: Path) -> Path:
     return path
 
 
+def _stop_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM a server leading its own process group, wait for it to exit, then SIGKILL
+    whatever is left of the group (workers, helpers) while its unreaped exit still holds the
+    group id (so no other process can have it), and reap it."""
+    if process.returncode is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT
+    flags = os.WEXITED | os.WNOHANG | os.WNOWAIT
+    while time.monotonic() < deadline and os.waitid(os.P_PID, process.pid, flags) is None:
+        time.sleep(0.05)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
 @contextmanager
-def _serve(command: list[str], port: int, env: Mapping[str, str] | None) -> Iterator[Server]:
+def _serve(
+    command: list[str], port: int, env: Mapping[str, str] | None, *, own_group: bool = False
+) -> Iterator[Server]:
+    """`own_group`: the server leads a process group of its own, all of which is stopped."""
     full_env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), **(env or {})}
-    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=full_env)
+    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=full_env, start_new_session=own_group)
     try:
         _wait_until_accepting(process, port)
         yield Server(url=f"http://127.0.0.1:{port}", pid=process.pid, port=port)
     finally:
-        if process.poll() is None:
+        if own_group:
+            _stop_group(process)
+        elif process.poll() is None:
             process.send_signal(signal.SIGTERM)
             try:
                 process.wait(STOP_TIMEOUT)
@@ -116,10 +140,13 @@ def serve_gunicorn(
 
 @contextmanager
 def serve_uvicorn(
-    app_ref: str, *extra_args: str, env: Mapping[str, str] | None = None
+    app_ref: str, *extra_args: str, env: Mapping[str, str] | None = None, workers: int = 1
 ) -> Iterator[Server]:
-    """An ASGI app (`module:attr`) on one uvicorn worker, never trusting proxy headers unless
-    `--proxy-headers` is passed."""
+    """An ASGI app (`module:attr`) on one uvicorn worker (`workers=N`: N worker processes under
+    uvicorn's supervisor, `Server.pid`; all are stopped on the way out), never trusting proxy
+    headers unless `--proxy-headers` is passed.
+
+    With several workers the port accepts before they have started: a request waits for one."""
     port = free_port()
     defaults = ["--http", "httptools", "--loop", "uvloop", "--no-access-log"]
     defaults += ["--log-level", "warning", "--timeout-graceful-shutdown", "2"]
@@ -135,5 +162,72 @@ def serve_uvicorn(
         *defaults,
         *extra_args,
     ]
-    with _serve(command, port, env) as server:
+    if workers != 1:
+        command += ["--workers", str(workers)]
+    with _serve(command, port, env, own_group=workers != 1) as server:
         yield server
+
+
+class PinnedConnection:
+    """One keep-alive HTTP/1.1 connection to a server, so every request on it is served by the
+    same worker process: `pid`, as the JSON `{"pid": ...}` at `pid_path` said when it opened.
+    It never reconnects behind the caller's back (a closed connection raises)."""
+
+    def __init__(self, url: str, pid_path: str, timeout: float = 10.0) -> None:
+        host, _, port = url.removeprefix("http://").partition(":")
+        self._connection = http.client.HTTPConnection(host, int(port), timeout=timeout)
+        self._connection.connect()
+        self._connection.auto_open = 0  # raise NotConnected, never reconnect
+        try:
+            status, _, body = self.get(pid_path)
+            if status != 200:
+                raise RuntimeError(f"{pid_path} answered {status}: {body!r}")
+            self.pid: int = json.loads(body)["pid"]
+        except BaseException:
+            self.close()
+            raise
+
+    def get(
+        self, path: str, headers: Mapping[str, str] | None = None
+    ) -> tuple[int, http.client.HTTPMessage, bytes]:
+        """GET `path` on this connection: status, headers, body."""
+        self._connection.request("GET", path, headers=dict(headers or {}))
+        response = self._connection.getresponse()
+        body = response.read()
+        if response.will_close:
+            self.close()  # the next request raises instead of reaching another worker
+        return response.status, response.headers, body
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+def pin_workers(
+    url: str, count: int, pid_path: str, timeout: float = 30.0
+) -> list[PinnedConnection]:
+    """A connection pinned to each of the `count` worker processes behind `url`, opening
+    connections (kept open meanwhile, so the kernel hands new ones elsewhere too) until that
+    many distinct pids have answered; the extra connections are closed."""
+    pinned: dict[int, PinnedConnection] = {}
+    extra: list[PinnedConnection] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while len(pinned) < count:
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"only pids {sorted(pinned)} answered at {url} within {timeout}s, "
+                    f"not {count} processes"
+                )
+            connection = PinnedConnection(url, pid_path)
+            if connection.pid in pinned:
+                extra.append(connection)
+            else:
+                pinned[connection.pid] = connection
+    except BaseException:
+        for connection in pinned.values():
+            connection.close()
+        raise
+    finally:
+        for connection in extra:
+            connection.close()
+    return list(pinned.values())
