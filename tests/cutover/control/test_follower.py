@@ -167,7 +167,8 @@ def test_a_store_unreachable_at_start_is_followed_once_it_is_there(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     with caplog.at_level(logging.INFO, logger="cutover.control"):
-        follower, applied = follow(state_url, poll_interval=0.2)  # no tables yet
+        # No tables yet; retried every second, however long the poll interval.
+        follower, applied = follow(state_url, poll_interval=30.0, heartbeat_interval=30.0)
         assert (follower.version, follower.healthy) == (None, False)
         assert follower.last_error is not None and "init-state" in follower.last_error
         writer = ready_store(state_url)

@@ -179,7 +179,9 @@ class StateFollower:
     # -- the thread -------------------------------------------------------------------------------
 
     def _run(self) -> None:
-        next_poll = time.monotonic() + self.poll_interval
+        # start() has just read; after a failed read, retry soon rather than after a long poll.
+        interval = self.poll_interval if self._healthy else self._retry_interval
+        next_poll = time.monotonic() + interval
         while not self._stop.is_set():
             try:
                 if self._doorbell_due() and self._connect_doorbell():
