@@ -24,8 +24,7 @@ from cutover.observe import (
     GatewayMetrics,
     configure_access_log,
     log_access,
-    request_id,
-    with_request_id,
+    tag_request,
 )
 from cutover.own_paths import own_paths
 from cutover.routes import LegacyRoute, legacy_routes, new_routes
@@ -97,6 +96,8 @@ class Gateway:
             server_software=server_software,
         )
         self.max_body_size = max_body_size
+        # NEW decisions exist only when there is a new app; typed as always there.
+        self._new_app: ASGIApp = new if new is not None else self.bridge
         self.docs_prefix = normalise_prefix(docs_prefix)
         self._freeze_pending = freeze_startup_heap
 
@@ -158,43 +159,35 @@ class Gateway:
         return cls(legacy, new, **{**options, **overrides})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        kind = scope["type"]
-        if kind == "http":
-            if self._freeze_pending:
-                self._freeze_startup_heap()
-            path = route_path(scope)
-            if path.startswith(self._own_prefix):
-                own = self._own.get(path) or self._own.get(path.rsplit("/", 1)[0] + "/")
-                if own is not None:
-                    await own(scope, receive, send)
-                    return
-            await self._serve(scope, receive, send, self.router.decide(scope["method"], path))
-        elif kind == "lifespan":
-            await self._lifespan(scope, receive, send)
-        elif self.new is not None:
-            await self.new(scope, receive, send)
-        elif kind == "websocket":
-            await send({"type": "websocket.close", "code": 1000})
-
-    async def _serve(self, scope: Scope, receive: Receive, send: Send, decision: Decision) -> None:
-        """One request: the mode picks the side, the request id goes both ways, and the
-        answer is counted and logged once it is sent."""
+        if scope["type"] != "http":
+            await self._other(scope, receive, send)
+            return
         started = perf_counter()
+        if self._freeze_pending:
+            self._freeze_startup_heap()
+        path = route_path(scope)
+        if path.startswith(self._own_prefix):
+            own = self._own.get(path) or self._own.get(path.rsplit("/", 1)[0] + "/")
+            if own is not None:
+                await own(scope, receive, send)
+                return
+        method = scope["method"]
+        decision = self.router.decide(method, path)
         action = decision.action
+        side = mode = decision.side
         if decision.both and (choice := self.control.choices.get(decision.route or "")):
             mode = choice.label
             if not self.control.serves_new(choice, scope):
                 action = Action.LEGACY
-        else:
-            mode = "legacy" if action is Action.LEGACY else "new"
-        side = _SIDE[action]
-        rid = request_id(scope["headers"])
-        scope = with_request_id(scope, rid)
-        answer = AnsweringSend(send, rid, side.encode() if self.served_by_header else None)
+                side = "legacy"
+        scope, rid = tag_request(scope)
+        answer = AnsweringSend(send, rid, _SERVED_BY[side] if self.served_by_header else None)
         try:
             match action:
                 case Action.NEW:
-                    await self._serve_new(scope, receive, answer.send)
+                    await serve_within(
+                        self._new_app, self.max_body_size, scope, receive, answer.send
+                    )
                 case Action.LEGACY:
                     allow = decision.allow
                     await self.bridge(
@@ -203,17 +196,30 @@ class Gateway:
                         answer.send if allow is None else with_allow(answer.send, allow),
                     )
                 case Action.NEW_HEAD:
-                    await self._serve_new(
-                        {**scope, "method": "GET"}, receive, without_body(answer.send)
+                    await serve_within(
+                        self._new_app,
+                        self.max_body_size,
+                        {**scope, "method": "GET"},
+                        receive,
+                        without_body(answer.send),
                     )
                 case Action.OPTIONS | Action.METHOD_NOT_ALLOWED | Action.REDIRECT:
                     await self._answer_as_flask(decision, scope, receive, answer.send)
         finally:
             seconds = perf_counter() - started
             route = decision.template
-            method = scope["method"]
             self.metrics.observe(route, method, side, mode, answer.status, seconds)
             log_access(method, route, answer.status, seconds, side, mode, rid)
+
+    async def _other(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Lifespan, and websockets (the new app's, else closed)."""
+        kind = scope["type"]
+        if kind == "lifespan":
+            await self._lifespan(scope, receive, send)
+        elif self.new is not None:
+            await self.new(scope, receive, send)
+        elif kind == "websocket":
+            await send({"type": "websocket.close", "code": 1000})
 
     async def _answer_as_flask(
         self, decision: Decision, scope: Scope, receive: Receive, send: Send
@@ -233,10 +239,6 @@ class Gateway:
                 return
             response = redirect.get_response(environ)
         await send_response(response, environ, send)
-
-    async def _serve_new(self, scope: Scope, receive: Receive, send: Send) -> None:
-        assert self.new is not None
-        await serve_within(self.new, self.max_body_size, scope, receive, send)
 
     def _freeze_startup_heap(self) -> None:
         self._freeze_pending = False
@@ -277,11 +279,4 @@ class Gateway:
         await self.new(scope, receive, send_to_server)
 
 
-_SIDE = {
-    Action.NEW: "new",
-    Action.NEW_HEAD: "new",
-    Action.LEGACY: "legacy",
-    Action.OPTIONS: "gateway",
-    Action.METHOD_NOT_ALLOWED: "gateway",
-    Action.REDIRECT: "gateway",
-}
+_SERVED_BY = {"new": b"new", "legacy": b"legacy", "gateway": b"gateway"}

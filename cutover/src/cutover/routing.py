@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
@@ -28,6 +28,16 @@ class Action(enum.Enum):
     METHOD_NOT_ALLOWED = "method-not-allowed"  # werkzeug's 405, likewise
 
 
+_SIDE = {
+    Action.NEW: "new",
+    Action.NEW_HEAD: "new",
+    Action.LEGACY: "legacy",
+    Action.OPTIONS: "gateway",
+    Action.METHOD_NOT_ALLOWED: "gateway",
+    Action.REDIRECT: "gateway",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     """An action; for 405/OPTIONS answers the `Allow` value listing both sides' methods; the
@@ -39,6 +49,10 @@ class Decision:
     route: str | None = None
     template: str | None = None
     both: bool = False
+    side: str = field(init=False)  # who answers without a mode: new, legacy or the gateway
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "side", _SIDE[self.action])
 
 
 LEGACY = Decision(Action.LEGACY)

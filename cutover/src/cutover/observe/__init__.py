@@ -24,6 +24,7 @@ from cutover.observe.request_id import (
     request_id,
     response_with_request_id,
     send_with_request_id,
+    tag_request,
     with_request_id,
 )
 
@@ -49,5 +50,6 @@ __all__ = [
     "response_with_request_id",
     "send_with_request_id",
     "stop_access_log",
+    "tag_request",
     "with_request_id",
 ]

@@ -25,6 +25,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
+from cutover.observe.tally import RequestTally
+
 logger = logging.getLogger("cutover")
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -107,6 +109,17 @@ class GatewayMetrics:
         self.pool = pool
         self.state_version = state_version
         self.multiprocess_dir = multiprocess_dir()
+        self._tally: RequestTally | None = None
+        self._children: dict[_Key, _Children] = {}
+        self._files: _FileGauges | None = None
+        if self.multiprocess_dir is None:
+            # One process: plain counters on the loop, made into families when scraped.
+            self._tally = RequestTally(LATENCY_BUCKETS, LABELS, UNMATCHED, METHODS, OTHER_METHOD)
+            self.registry.register(self._tally)
+            # The request path calls the tally itself: one call per request, no lock.
+            self.observe = self._tally.observe  # type: ignore[method-assign]
+            self.registry.register(_ScrapeTimeCollector(self))
+            return
         self._requests = Counter(
             "cutover_requests",
             "Requests answered, by status class (1xx-5xx).",
@@ -126,12 +139,7 @@ class GatewayMetrics:
             LABELS,
             registry=self.registry,
         )
-        self._children: dict[_Key, _Children] = {}
-        self._files: _FileGauges | None = None
-        if self.multiprocess_dir is None:
-            self.registry.register(_ScrapeTimeCollector(self))
-        else:
-            self._files = _FileGauges(self, self.registry, refresh_interval)
+        self._files = _FileGauges(self, self.registry, refresh_interval)
 
     def observe(
         self, route: str | None, method: str, side: str, mode: str, status: int, seconds: float

@@ -30,7 +30,7 @@ if hasattr(os, "register_at_fork"):
 
 def new_request_id() -> bytes:
     """128 random bits as 32 lowercase hex characters."""
-    return _generator.randbytes(16).hex().encode("ascii")
+    return b"%032x" % _generator.getrandbits(128)
 
 
 def request_id(headers: list[tuple[bytes, bytes]]) -> bytes:
@@ -41,6 +41,31 @@ def request_id(headers: list[tuple[bytes, bytes]]) -> bytes:
                 return value
             break
     return new_request_id()
+
+
+def tag_request(scope: Scope) -> tuple[Scope, bytes]:
+    """`request_id` and `with_request_id` in one pass over the headers, for the request path:
+    a valid incoming id leaves the headers as they are."""
+    headers: list[tuple[bytes, bytes]] = scope["headers"]
+    for name, value in headers:
+        if name == HEADER:
+            if _VALID(value):
+                rid = value
+            else:
+                rid = new_request_id()
+                headers = [header for header in headers if header[0] != HEADER]
+                headers.append((HEADER, rid))
+            break
+    else:
+        rid = new_request_id()
+        headers = [*headers, (HEADER, rid)]
+    state = scope.get("state")
+    request_state = (
+        {**state, "request_id": rid.decode("ascii")}
+        if state
+        else {"request_id": rid.decode("ascii")}
+    )
+    return {**scope, "headers": headers, "state": request_state}, rid
 
 
 def with_request_id(scope: Scope, rid: bytes) -> Scope:
