@@ -1,5 +1,7 @@
 """Tiny apps and compositions the benchmark serves, each an import string for uvicorn/gunicorn."""
 
+import tempfile
+from pathlib import Path
 from typing import Any, cast
 
 from a2wsgi import WSGIMiddleware
@@ -53,8 +55,19 @@ docs_recipe = make_docs_recipe()
 bare_a2wsgi = a2wsgi_app(flask_app)
 
 
-gateway_fallthrough = Gateway(flask_app, freeze_startup_heap=True)
-gateway_native = Gateway(flask_app, make_fastapi(), freeze_startup_heap=True)
+# The gateways run with the control plane on, as in production: modes followed from a state
+# store, metrics and request ids. The access log is off as uvicorn's is (`--no-access-log`);
+# `gateway_native_logged` measures it.
+STATE_URL = f"sqlite:///{Path(tempfile.gettempdir()) / 'cutover-bench-state.db'}"
+CONTROL_PLANE: dict[str, Any] = {
+    "freeze_startup_heap": True,
+    "state_url": STATE_URL,
+    "access_log": False,
+}
+
+gateway_fallthrough = Gateway(flask_app, **CONTROL_PLANE)
+gateway_native = Gateway(flask_app, make_fastapi(), **CONTROL_PLANE)
+gateway_native_logged = Gateway(flask_app, make_fastapi(), **{**CONTROL_PLANE, "access_log": True})
 bridge_alone = WSGIBridge(flask_app)
 
 
@@ -65,9 +78,9 @@ def reference_flask() -> Flask:
 
 def reference_legacy() -> Any:
     """The reference app with nothing ported: every route falls through the gateway to Flask."""
-    return Gateway(legacy_flask.create_app(), freeze_startup_heap=True)
+    return Gateway(legacy_flask.create_app(), **CONTROL_PLANE)
 
 
 def reference_native() -> Any:
     """The reference app with its FastAPI ports: ported routes are served natively."""
-    return Gateway(legacy_flask.create_app(), new_fastapi.create_app(), freeze_startup_heap=True)
+    return Gateway(legacy_flask.create_app(), new_fastapi.create_app(), **CONTROL_PLANE)

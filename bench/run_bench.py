@@ -130,6 +130,14 @@ SCENARIOS: list[Scenario] = [
         target=0.95,
         requires=CUTOVER,
     ),
+    Scenario(
+        "cutover native + access log",
+        Server.UVICORN,
+        "bench.apps:gateway_native_logged",
+        "/native-ping",
+        baseline="fastapi alone",
+        requires=CUTOVER,
+    ),
 ]
 for _path in REFERENCE_PATHS:
     SCENARIOS += [
