@@ -7,16 +7,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cutover.shadow.paths import Matcher, State
+from cutover.shadow.paths import Matcher, Node
 
 
 class UnorderedList(list[Any]):
     """A list compared as a multiset: sorted by canonical form, diffed by membership."""
 
     __slots__ = ()
-
-
-_DROP = object()  # what an ignored node becomes, removed from its parent
 
 
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -45,40 +42,42 @@ def _order(item: Any) -> tuple[int, Any]:
 def prepare(value: Any, matcher: Matcher | None) -> Any:
     """Parsed JSON `value` with the rules applied (ignored nodes removed, unordered lists
     sorted), changed in place: the caller parsed it and owns it. The root is never ignored."""
-    if matcher is None:
+    if matcher is None or type(value) not in (dict, list):
         return value
     return _apply(value, matcher.start, matcher)
 
 
-def _apply(value: Any, state: State, matcher: Matcher) -> Any:
-    """`value`, at a node in `state`, with the rules applied below it."""
-    ignored, unordered = matcher.flags(state)
-    if ignored:
-        return _DROP
-    kind = type(value)
-    if kind is not dict and kind is not list:
-        return value
-    keys, indexes = matcher.below(state)
-    if kind is dict:
+def _apply(value: dict[str, Any] | list[Any], node: Node, matcher: Matcher) -> Any:
+    """Object or list `value`, at `node` (not ignored), with the rules applied below it."""
+    if isinstance(value, dict):
         dropped = []
-        for key in list(value) if keys is None else keys & value.keys():
-            child = matcher.child(state, key)
-            if child:
-                item = value[key]
+        for key in list(value) if node.keys is None else node.keys:
+            if key not in value:
+                continue
+            child = matcher.child(node, key)
+            if child is None:
+                continue
+            if child.ignored:
+                dropped.append(key)
+                continue
+            item = value[key]
+            if type(item) is dict or type(item) is list:
                 new = _apply(item, child, matcher)
-                if new is _DROP:
-                    dropped.append(key)
-                elif new is not item:
+                if new is not item:
                     value[key] = new
         for key in dropped:
             del value[key]
         return value
-    if indexes:
+    if node.indexes:
         items = []
+        by_index = matcher.has_index
         for index, item in enumerate(value):
-            child = matcher.child(state, index)
-            new = _apply(item, child, matcher) if child else item
-            if new is not _DROP:
-                items.append(new)
+            child = matcher.child(node, index if by_index else -1)
+            if child is not None:
+                if child.ignored:
+                    continue
+                if type(item) is dict or type(item) is list:
+                    item = _apply(item, child, matcher)
+            items.append(item)
         value[:] = items
-    return UnorderedList(sorted(value, key=_order)) if unordered else value
+    return UnorderedList(sorted(value, key=_order)) if node.unordered else value

@@ -197,7 +197,7 @@ def _parse(body: bytes) -> tuple[Any, str | None]:
 
 def _compare_json(primary: Any, candidate: Any, matcher: Matcher | None, out: Collector) -> None:
     """Compare two parsed bodies by canonical text; walk them only when the texts differ."""
-    if matcher is not None and matcher.flags(matcher.start)[0]:
+    if matcher is not None and matcher.start.ignored:
         return  # `$` is ignored: the whole body
     primary, candidate = prepare(primary, matcher), prepare(candidate, matcher)
     candidate_text = canonical_text(candidate)

@@ -115,34 +115,65 @@ def format_rule(rule: str) -> str:
     return ROOT + "".join(_segment_text(seg) for seg in parse_rule(rule))
 
 
-State = frozenset[tuple[int, int]]  # (rule number, segments of it matched so far)
-_MEMO_LIMIT = 50_000
+_State = frozenset[tuple[int, int]]  # (rule number, segments of it matched so far)
+_MEMO_LIMIT = 10_000  # children remembered per node: objects keyed by data have ever new keys
+
+
+class Node:
+    """Where the rules stand at one node of a document: the rules still able to match below
+    it, whether one ignores it or makes it an unordered list, which children any rule can reach
+    (object keys, None for any; whether any index), and the nodes already found below."""
+
+    __slots__ = ("children", "ignored", "indexes", "keys", "state", "unordered")
+
+    def __init__(self, matcher: Matcher, state: _State) -> None:
+        self.state = state
+        self.ignored = self.unordered = self.indexes = False
+        keys: set[str] | None = set()
+        for number, done in state:
+            rule = matcher.rules[number]
+            if done == len(rule):
+                if number < matcher.unordered_from:
+                    self.ignored = True
+                else:
+                    self.unordered = True
+                continue
+            seg = rule[done]
+            if seg.descend or (seg.key is None and seg.index is None):
+                keys, self.indexes = None, True
+            elif seg.key is not None and keys is not None:
+                keys.add(seg.key)
+            else:
+                self.indexes = True
+        self.keys = None if keys is None else tuple(sorted(keys))
+        self.children: dict[Step, Node | None] = {}
 
 
 class Matcher:
-    """The rules of one `CompareRules`, followed down a document one step at a time: a state is
-    the set of rules still able to match below the current node, so an empty state means no
-    rule can touch the subtree and the walk may skip it."""
+    """The rules of one `CompareRules`, followed down a document one step at a time; a child
+    no rule can reach is None, so the walk skips its whole subtree."""
 
     def __init__(self, rules: tuple[tuple[_Segment, ...], ...], unordered_from: int) -> None:
         self.rules = rules
         self.unordered_from = unordered_from  # rules[:n] ignore, rules[n:] mark unordered lists
-        self.start: State = frozenset((number, 0) for number in range(len(rules)))
-        self._has_index = any(seg.index is not None for rule in rules for seg in rule)
-        self._children: dict[tuple[State, Step], State] = {}
-        self._flags: dict[State, tuple[bool, bool]] = {}
-        self._next: dict[State, tuple[frozenset[str] | None, bool]] = {}
+        self.has_index = any(seg.index is not None for rule in rules for seg in rule)
+        self._nodes: dict[_State, Node] = {}
+        self.start = self._node(frozenset((number, 0) for number in range(len(rules))))
 
-    def child(self, state: State, step: Step) -> State:
-        """The state one step below a node in `state`, by key or index `step`."""
-        if isinstance(step, int) and not self._has_index:
-            step = -1  # no rule names an index: every index leads to the same state
-        memo_key = (state, step)
-        found = self._children.get(memo_key)
-        if found is not None:
-            return found
+    def _node(self, state: _State) -> Node:
+        """The one node for `state` (there are few: subsets of the rules' positions)."""
+        node = self._nodes.get(state)
+        if node is None:
+            node = self._nodes[state] = Node(self, state)
+        return node
+
+    def child(self, node: Node, step: Step) -> Node | None:
+        """The node one step below `node`, by key or index (`-1` for any index when no rule
+        names one), or None when no rule reaches it."""
+        if step in node.children:
+            return node.children[step]
         result: set[tuple[int, int]] = set()
-        for number, done in state:
+        for number, done in node.state:
             rule = self.rules[number]
             if done == len(rule):
                 continue  # matched above: ignored subtrees are dropped whole
@@ -151,49 +182,7 @@ class Matcher:
                 result.add((number, done))
             if seg.matches(step):
                 result.add((number, done + 1))
-        found = frozenset(result)
-        if len(self._children) >= _MEMO_LIMIT:
-            self._children.clear()  # documents with ever new keys; the memo only saves time
-        self._children[memo_key] = found
-        return found
-
-    def flags(self, state: State) -> tuple[bool, bool]:
-        """Whether a node in `state` is ignored, and whether it is an unordered list."""
-        found = self._flags.get(state)
-        if found is None:
-            ignored = unordered = False
-            for number, done in state:
-                if done == len(self.rules[number]):
-                    if number < self.unordered_from:
-                        ignored = True
-                    else:
-                        unordered = True
-            found = (ignored, unordered)
-            if len(self._flags) >= _MEMO_LIMIT:
-                self._flags.clear()
-            self._flags[state] = found
-        return found
-
-    def below(self, state: State) -> tuple[frozenset[str] | None, bool]:
-        """Which children of a node in `state` a rule can reach: the object keys (None: any)
-        and whether any array index."""
-        found = self._next.get(state)
-        if found is None:
-            keys: set[str] | None = set()
-            indexes = False
-            for number, done in state:
-                rule = self.rules[number]
-                if done == len(rule):
-                    continue
-                seg = rule[done]
-                if seg.descend or (seg.key is None and seg.index is None):
-                    keys, indexes = None, True
-                    break
-                if seg.key is not None and keys is not None:
-                    keys.add(seg.key)
-                indexes = indexes or seg.index is not None
-            found = (None if keys is None else frozenset(keys), indexes)
-            if len(self._next) >= _MEMO_LIMIT:
-                self._next.clear()
-            self._next[state] = found
-        return found
+        below = self._node(frozenset(result)) if result else None
+        if len(node.children) < _MEMO_LIMIT:
+            node.children[step] = below
+        return below
