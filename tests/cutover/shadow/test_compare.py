@@ -639,6 +639,27 @@ def test_differences_serialise_and_read() -> None:
     assert body.to_json()["offset"] == 1
 
 
+def test_a_comparison_serialises_for_storage() -> None:
+    """`Comparison.to_json` is plain JSON: matched, truncated, shape, its id, differences."""
+    result = compare(json_answer({"a": 1, "token": "x"}), json_answer({"a": 2, "token": "y"}))
+    document = json.loads(json.dumps(result.to_json()))
+    assert document == {
+        "matched": False,
+        "truncated": False,
+        "shape": ["$.a changed", "$.token changed"],
+        "shape_id": result.shape_id,
+        "differences": [
+            {"path": "$.a", "kind": "changed", "primary": 1, "candidate": 2},
+            {
+                "path": "$.token",
+                "kind": "changed",
+                "primary": "[redacted]",
+                "candidate": "[redacted]",
+            },
+        ],
+    }
+
+
 def test_answer_from_asgi_messages() -> None:
     """The answer an ASGI app sent, from the messages a runner recorded."""
     answer = Answer.from_asgi(

@@ -109,6 +109,16 @@ class Comparison:
         """A short stable key of `shape`, for a database column."""
         return hashlib.sha256("\n".join(self.shape).encode()).hexdigest()[:16]
 
+    def to_json(self) -> dict[str, Any]:
+        """The comparison as a JSON object, for storage."""
+        return {
+            "matched": self.matched,
+            "truncated": self.truncated,
+            "shape": list(self.shape),
+            "shape_id": self.shape_id,
+            "differences": [difference.to_json() for difference in self.differences],
+        }
+
     def report(self) -> str:
         """The differences one per line, as a developer reads them."""
         lines = [difference.describe() for difference in self.differences]
