@@ -9,7 +9,7 @@ from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 from werkzeug.routing import Map
 from werkzeug.wrappers import Response
 
@@ -19,6 +19,7 @@ from cutover.control.plane import ControlPlane, endpoint_defaults, route_sides
 from cutover.docs import normalise_prefix, relocate_docs
 from cutover.flask_answers import method_not_allowed, options_response, send_response, with_allow
 from cutover.inventory import Inventory, build_inventory, log_findings
+from cutover.lifespan import run_lifespan
 from cutover.limits import serve_within
 from cutover.observe import (
     GatewayMetrics,
@@ -30,6 +31,9 @@ from cutover.own_paths import own_paths
 from cutover.routes import LegacyRoute, legacy_routes, new_routes
 from cutover.routing import Action, Decision, Router
 from cutover.settings import GatewaySettings
+from cutover.shadow.compare import CompareRules
+from cutover.shadow.runner import ShadowRunner
+from cutover.shadow.serve import serve_shadowed, side_apps
 from cutover.wsgi import (
     DEFAULT_MAX_BODY,
     DEFAULT_QUEUE_SIZE,
@@ -50,15 +54,12 @@ class Gateway:
     """ASGI app: each route goes to the side its mode picks, everything else to the legacy app.
 
     `legacy` is any WSGI callable; one with a werkzeug `url_map` (a Flask app) is routed as
-    Flask routes, so converters, strict slashes, automatic HEAD/OPTIONS and 405s keep their
-    meaning. `new` is the FastAPI app holding the ported routes; the gateway changes one thing in
-    it: its docs pages and OpenAPI document move under `docs_prefix` (`cutover.docs`). A route
-    both sides have is served by its mode (`cutover.control`): from code, switched at run time
-    through the state store at `state_url`. Each option is described in README's table; for
-    every limit None means no limit. freeze_startup_heap (off unless asked for) calls
-    `gc.freeze()` once startup completes, so full collections stop walking the startup heap
-    (p99 on a tiny route ~20 ms -> ~6 ms, bench/README.md); cyclic garbage made before then is
-    never freed.
+    Flask routes (converters, strict slashes, automatic HEAD/OPTIONS, 405s). `new` is the FastAPI
+    app of the ported routes; its docs move under `docs_prefix` (`cutover.docs`). A route both
+    sides have is served by its mode (`cutover.control`), from code or switched at run time
+    through the state store at `state_url`. Options: README's table; for every limit None means
+    no limit. freeze_startup_heap (off unless asked) calls `gc.freeze()` once startup completes
+    (tiny-route p99 ~20 ms -> ~6 ms, bench/README.md); cyclic garbage made before is never freed.
     """
 
     def __init__(
@@ -81,6 +82,12 @@ class Gateway:
         served_by_header: bool = False,
         access_log: bool = True,
         default_modes: Mapping[str, RouteMode | Mode | str] | None = None,
+        shadow_timeout: float = 2.0,
+        shadow_sample_rate: float = 1.0,
+        shadow_concurrency: int = 4,
+        shadow_queue_size: int = 256,
+        shadow_max_body_size: int = 64 << 10,
+        shadow_rules: Mapping[str, CompareRules] | None = None,
         readiness_checks: Sequence[Callable[[], tuple[str, bool, str]]] = (),
     ) -> None:
         self.legacy = legacy
@@ -141,6 +148,14 @@ class Gateway:
         )
         self._own_prefix = self.docs_prefix + "/"
         self.served_by_header = served_by_header
+        self.shadow = ShadowRunner(
+            concurrency=shadow_concurrency,
+            queue_size=shadow_queue_size,
+            timeout=shadow_timeout,
+            sample_rate=shadow_sample_rate,
+            max_body_size=shadow_max_body_size,
+            rules=shadow_rules,
+        )
         self.access_log = access_log
 
     @classmethod
@@ -175,14 +190,34 @@ class Gateway:
         decision = self.router.decide(method, path)
         action = decision.action
         side = mode = decision.side
+        shadowed = False
         if decision.both and (choice := self.control.choices.get(decision.route or "")):
             mode = choice.label
             if not self.control.serves_new(choice, scope):
                 action = Action.LEGACY
                 side = "legacy"
+            shadowed = choice.shadows and self.shadow.wants(decision.route or "", method)
         scope, rid = tag_request(scope)
         answer = AnsweringSend(send, rid, _SERVED_BY[side] if self.served_by_header else None)
         try:
+            if shadowed:
+                apps = side_apps(
+                    self.bridge,
+                    self._new_app,
+                    self.max_body_size,
+                    head=decision.action is Action.NEW_HEAD,
+                )
+                primary, candidate = apps if side == "legacy" else apps[::-1]
+                await serve_shadowed(
+                    self.shadow,
+                    decision.route or "",
+                    scope,
+                    receive,
+                    answer.send,
+                    primary,
+                    candidate,
+                )
+                return
             match action:
                 case Action.NEW:
                     await serve_within(
@@ -255,28 +290,11 @@ class Gateway:
                 self._freeze_startup_heap()
 
         async def stopped() -> None:
+            await self.shadow.stop()
             await anyio.to_thread.run_sync(self.control.stop)
             self.bridge.close()
 
-        if self.new is None:
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await started()
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await stopped()
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-
-        async def send_to_server(message: Message) -> None:
-            if message["type"] == "lifespan.startup.complete":
-                await started()
-            elif message["type"] in ("lifespan.shutdown.complete", "lifespan.shutdown.failed"):
-                await stopped()
-            await send(message)
-
-        await self.new(scope, receive, send_to_server)
+        await run_lifespan(self.new, scope, receive, send, started, stopped)
 
 
 _SERVED_BY = {"new": b"new", "legacy": b"legacy", "gateway": b"gateway"}

@@ -38,6 +38,12 @@ class GatewaySettings(BaseSettings):
     canary_key: str = "bearer,client"
     served_by_header: bool = False
     access_log: bool = True
+    # Shadow traffic (routes in shadow / reverse-shadow mode): the other side's replay.
+    shadow_timeout: float = 2.0
+    shadow_sample_rate: float = 1.0
+    shadow_concurrency: int = 4
+    shadow_queue_size: int = 256
+    shadow_max_body_size: int = 64 << 10
 
     @field_validator("max_body_size", "legacy_queue_size", "legacy_queue_timeout", mode="before")
     @classmethod

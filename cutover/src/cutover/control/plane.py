@@ -42,13 +42,14 @@ _ANSWERING_SIDE: dict[Mode, str | None] = {
 class Choice:
     """A route's mode as the request path needs it: the mode's name and the answering side."""
 
-    __slots__ = ("label", "mode", "side", "threshold")
+    __slots__ = ("label", "mode", "shadows", "side", "threshold")
 
     def __init__(self, mode: RouteMode) -> None:
         self.mode = mode
         self.label = mode.mode.value
         self.side = _ANSWERING_SIDE[mode.mode]
         self.threshold = mode.threshold
+        self.shadows = mode.mode in (Mode.SHADOW, Mode.REVERSE_SHADOW)
 
 
 def endpoint_defaults(new_side: Sequence[NewRoute]) -> dict[tuple[str, str], RouteMode]:

@@ -1,0 +1,260 @@
+"""Shadow traffic, after the client has its answer: the other side is replayed the same request
+(marked `X-Cutover-Shadow: 1`) from a bounded queue by a few background tasks, under a timeout,
+and the two answers are compared off the event loop; on a sample the answering side is run twice,
+so fields that differ between two runs of one side are learned as noise, never mismatches."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio.to_thread
+from starlette.types import ASGIApp, Message, Scope
+
+from cutover.shadow.answer import Answer
+from cutover.shadow.compare import DEFAULT_RULES, CompareRules, Comparison, compare, noise_paths
+
+logger = logging.getLogger("cutover.shadow")
+
+SHADOW_HEADER = (b"x-cutover-shadow", b"1")
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+MAX_EXEMPLARS = 3
+
+
+@dataclass(slots=True)
+class ShadowCounts:
+    """What happened to one route's shadowed requests (README: "Shadow traffic")."""
+
+    compared: int = 0
+    matched: int = 0
+    mismatched: int = 0
+    noise_only: int = 0
+    candidate_error: int = 0
+    timeout: int = 0
+    dropped: int = 0
+    not_shadowed: int = 0
+
+
+@dataclass(slots=True)
+class MismatchGroup:
+    """Mismatches of one route with the same shape, and a few of them in full."""
+
+    shape: tuple[str, ...]
+    count: int = 0
+    exemplars: list[tuple[str, Comparison]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ShadowJob:
+    """One answered request to replay: its scope, body and the answer the client got."""
+
+    route: str
+    scope: Scope
+    body: bytes
+    primary: Answer
+    primary_app: ASGIApp
+    candidate_app: ASGIApp
+
+
+class ShadowRunner:
+    """A bounded queue of shadow jobs drained by `concurrency` tasks on the server's loop."""
+
+    def __init__(
+        self,
+        *,
+        concurrency: int = 4,
+        queue_size: int = 256,
+        timeout: float = 2.0,
+        sample_rate: float = 1.0,
+        noise_rate: float = 0.1,
+        max_body_size: int = 64 << 10,
+        max_answer_size: int = 4 << 20,
+        rules: Mapping[str, CompareRules] | None = None,
+        methods: Mapping[str, frozenset[str]] | None = None,
+    ) -> None:
+        self.concurrency = concurrency
+        self.timeout = timeout
+        self.sample_rate = sample_rate
+        self.noise_rate = noise_rate
+        self.max_body_size = max_body_size  # a larger request body is not shadowed
+        self.max_answer_size = max_answer_size  # a larger answer is not kept to compare
+        self.rules = dict(rules or {})
+        self.methods = dict(methods or {})
+        self.counts: dict[str, ShadowCounts] = {}
+        self.groups: dict[tuple[str, tuple[str, ...]], MismatchGroup] = {}
+        self.noise: dict[str, dict[str, int]] = {}  # route -> path -> times seen differing
+        self._queue: asyncio.Queue[ShadowJob] = asyncio.Queue(queue_size)
+        self._workers: set[asyncio.Task[None]] = set()
+        self._random = random.Random()
+
+    def _count(self, route: str) -> ShadowCounts:
+        counts = self.counts.get(route)
+        if counts is None:
+            counts = self.counts.setdefault(route, ShadowCounts())
+        return counts
+
+    def wants(self, route: str, method: str) -> bool:
+        """Whether to shadow this request: a safe method for the route, and in the sample."""
+        if method not in self.methods.get(route, SAFE_METHODS):
+            self._count(route).not_shadowed += 1
+            return False
+        return self.sample_rate >= 1 or self._random.random() < self.sample_rate
+
+    def refuse(self, route: str) -> None:
+        """Count a request not shadowed (its body or answer was too large to keep)."""
+        self._count(route).not_shadowed += 1
+
+    def submit(self, job: ShadowJob) -> bool:
+        """Queue a job without waiting; a full queue drops it (counted), never grows. Workers
+        start as jobs arrive (at most `concurrency`) and end when the queue is empty."""
+        try:
+            self._queue.put_nowait(job)
+        except asyncio.QueueFull:
+            self._count(job.route).dropped += 1
+            return False
+        if len(self._workers) < self.concurrency:
+            worker = asyncio.get_running_loop().create_task(self._drain())
+            self._workers.add(worker)
+            worker.add_done_callback(self._workers.discard)
+        return True
+
+    async def join(self) -> None:
+        """Wait until every queued job is done (for tests and shutdown)."""
+        await self._queue.join()
+
+    async def stop(self) -> None:
+        """Cancel the workers; queued jobs are dropped."""
+        workers = list(self._workers)
+        for worker in workers:
+            worker.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+
+    async def _drain(self) -> None:
+        while not self._queue.empty():
+            job = self._queue.get_nowait()
+            try:
+                await self._run(job)
+            except Exception:
+                logger.exception("cutover: shadow job for %s failed", job.route)
+            finally:
+                self._queue.task_done()
+
+    async def _run(self, job: ShadowJob) -> None:
+        counts = self._count(job.route)
+        try:
+            candidate = await asyncio.wait_for(
+                _replay(job.candidate_app, job.scope, job.body), self.timeout
+            )
+        except TimeoutError:
+            counts.timeout += 1
+            return
+        except Exception as exc:
+            counts.candidate_error += 1
+            logger.info("cutover: shadow candidate of %s raised %s", job.route, type(exc).__name__)
+            return
+        rules = self.rules.get(job.route, DEFAULT_RULES)
+        if self._random.random() < self.noise_rate:
+            await self._learn_noise(job, rules)
+        comparison = await anyio.to_thread.run_sync(compare, job.primary, candidate, rules)
+        counts.compared += 1
+        if comparison.matched:
+            counts.matched += 1
+            return
+        noise = self.noise.get(job.route, {})
+        if comparison.paths and all(path in noise for path in comparison.paths):
+            counts.noise_only += 1
+            return
+        counts.mismatched += 1
+        group = self.groups.get((job.route, comparison.shape))
+        if group is None:
+            group = self.groups.setdefault(
+                (job.route, comparison.shape), MismatchGroup(comparison.shape)
+            )
+        group.count += 1
+        if len(group.exemplars) < MAX_EXEMPLARS:
+            group.exemplars.append((_request_line(job.scope), comparison))
+
+    async def _learn_noise(self, job: ShadowJob, rules: CompareRules) -> None:
+        try:
+            again = await asyncio.wait_for(
+                _replay(job.primary_app, job.scope, job.body), self.timeout
+            )
+        except Exception:  # a second run that fails teaches nothing
+            return
+        paths = await anyio.to_thread.run_sync(noise_paths, job.primary, again, rules)
+        seen = self.noise.setdefault(job.route, {})
+        for path in paths:
+            seen[path] = seen.get(path, 0) + 1
+
+
+def _request_line(scope: Scope) -> str:
+    query = scope.get("query_string", b"")
+    return f"{scope['method']} {scope['path']}" + (f"?{query.decode('latin-1')}" if query else "")
+
+
+async def _replay(app: ASGIApp, scope: Scope, body: bytes) -> Answer:
+    """Run `app` on a copy of the request and record its whole answer."""
+    messages: list[Message] = []
+    delivered = False
+    finished = asyncio.Event()
+
+    async def receive() -> Message:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await finished.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        messages.append(message)
+        if message["type"] == "http.response.body" and not message.get("more_body", False):
+            finished.set()
+
+    shadow_scope = {**scope, "headers": [*scope["headers"], SHADOW_HEADER]}
+    try:
+        await app(shadow_scope, receive, send)
+    finally:
+        finished.set()
+    return Answer.from_asgi(messages)
+
+
+class Recorder:
+    """The primary's `send`, passing every message on and keeping a copy up to `limit` bytes."""
+
+    __slots__ = ("_limit", "_send", "messages", "overflowed", "size")
+
+    def __init__(self, send: Callable[[Message], Awaitable[None]], limit: int) -> None:
+        self._send = send
+        self._limit = limit
+        self.messages: list[Message] = []
+        self.size = 0
+        self.overflowed = False
+
+    async def send(self, message: Message) -> None:
+        if not self.overflowed:
+            self.size += len(message.get("body", b""))
+            if self.size > self._limit:
+                self.overflowed = True
+                self.messages.clear()
+            else:
+                self.messages.append(message)
+        await self._send(message)
+
+    def answer(self) -> Answer | None:
+        """The recorded answer, or None when it was too large to keep."""
+        if self.overflowed or not self.messages:
+            return None
+        try:
+            return Answer.from_asgi(self.messages)
+        except ValueError:
+            return None
+
+
+def as_dict(counts: ShadowCounts) -> dict[str, Any]:
+    """The counts as a JSON-ready dict."""
+    return {name: getattr(counts, name) for name in ShadowCounts.__slots__}

@@ -1,0 +1,227 @@
+"""Shadow and reverse-shadow through the gateway: the client gets the answering side's answer at
+once; the other side is replayed afterwards (marked), compared, and its faults only counted."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI, Request
+from flask import Flask
+from flask import request as flask_request
+
+from cutover import Gateway
+from cutover.control.modes import Mode, ModeState, Override, RouteMode
+
+pytestmark = pytest.mark.anyio
+
+CANDIDATE_DONE = asyncio.Event
+SEEN_SHADOW_HEADERS: list[str | None] = []
+WRITES: list[str] = []
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def make_legacy() -> Flask:
+    app = Flask("shadow_legacy")
+
+    @app.get("/same/<int:n>")
+    def same(n: int) -> Any:
+        return {"n": n, "name": "widget"}
+
+    @app.get("/differs/<int:n>")
+    def differs(n: int) -> Any:
+        return {"n": n, "price": 10}
+
+    @app.get("/stamped")
+    def stamped() -> Any:
+        return {"ok": True, "at": time.time_ns()}
+
+    @app.get("/slow")
+    def slow() -> Any:
+        return {"ok": True}
+
+    @app.get("/boom")
+    def boom() -> Any:
+        return {"ok": True}
+
+    @app.route("/write", methods=["POST"])
+    def write() -> Any:
+        WRITES.append("legacy")
+        return {"ok": True}
+
+    @app.get("/echo")
+    def echo() -> Any:
+        SEEN_SHADOW_HEADERS.append(flask_request.headers.get("X-Cutover-Shadow"))
+        return {"echo": flask_request.args.get("q")}
+
+    return app
+
+
+def make_new(finished: asyncio.Event | None = None) -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/same/{n}")
+    async def same(n: int) -> dict[str, Any]:
+        return {"name": "widget", "n": n}
+
+    @app.get("/differs/{n}")
+    async def differs(n: int) -> dict[str, Any]:
+        return {"n": n, "price": 11}
+
+    @app.get("/stamped")
+    async def stamped() -> dict[str, Any]:
+        return {"ok": True, "at": time.time_ns()}
+
+    @app.get("/slow")
+    async def slow() -> dict[str, Any]:
+        await asyncio.sleep(1.0)
+        if finished is not None:
+            finished.set()
+        return {"ok": True}
+
+    @app.get("/boom")
+    async def boom() -> dict[str, Any]:
+        raise RuntimeError("the candidate broke")
+
+    @app.post("/write")
+    async def write() -> dict[str, Any]:
+        WRITES.append("new")
+        return {"ok": True}
+
+    @app.get("/echo")
+    async def echo(request: Request) -> dict[str, Any]:
+        SEEN_SHADOW_HEADERS.append(request.headers.get("x-cutover-shadow"))
+        return {"echo": request.query_params.get("q")}
+
+    return app
+
+
+def gateway_in(mode: Mode, *routes: str, **options: Any) -> Gateway:
+    finished = options.pop("finished", None)
+    gateway = Gateway(
+        make_legacy(), make_new(finished), access_log=False, served_by_header=True, **options
+    )
+    now = datetime.now(UTC)
+    gateway.control.apply(
+        ModeState(
+            1, {route: Override(route, RouteMode(mode), "t", "test", now, 1) for route in routes}
+        )
+    )
+    return gateway
+
+
+async def request(gateway: Gateway, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    transport = httpx.ASGITransport(app=gateway)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        return await client.request(method, url, **kwargs)
+
+
+async def settled(gateway: Gateway) -> None:
+    await asyncio.wait_for(gateway.shadow.join(), 10)
+
+
+async def test_shadow_answers_from_legacy_and_finds_the_one_differing_field() -> None:
+    gateway = gateway_in(Mode.SHADOW, "GET /same/{n}", "GET /differs/{n}")
+    gateway.shadow.noise_rate = 0
+    same = await request(gateway, "GET", "/same/1")
+    differs = await request(gateway, "GET", "/differs/1")
+    await settled(gateway)
+    assert same.headers["x-cutover-served-by"] == differs.headers["x-cutover-served-by"] == "legacy"
+    assert differs.json() == {"n": 1, "price": 10}
+    counts = gateway.shadow.counts
+    assert (counts["GET /same/{n}"].compared, counts["GET /same/{n}"].matched) == (1, 1)
+    assert counts["GET /differs/{n}"].mismatched == 1
+    [(key, group)] = gateway.shadow.groups.items()
+    assert key == ("GET /differs/{n}", ("$.price changed",))
+    line, comparison = group.exemplars[0]
+    assert line == "GET /differs/1"
+    assert [(d.path, d.primary, d.candidate) for d in comparison.differences] == [
+        ("$.price", 10, 11)
+    ]
+
+
+async def test_reverse_shadow_answers_from_new_and_replays_legacy_marked() -> None:
+    gateway = gateway_in(Mode.REVERSE_SHADOW, "GET /echo")
+    SEEN_SHADOW_HEADERS.clear()
+    answer = await request(gateway, "GET", "/echo?q=hi")
+    await settled(gateway)
+    assert answer.headers["x-cutover-served-by"] == "new"
+    assert answer.json() == {"echo": "hi"}
+    # The client's request reached new unmarked; the replay reached legacy marked.
+    assert SEEN_SHADOW_HEADERS[0] is None
+    assert "1" in SEEN_SHADOW_HEADERS[1:]
+    assert gateway.shadow.counts["GET /echo"].matched >= 1
+
+
+async def test_writes_are_not_shadowed() -> None:
+    gateway = gateway_in(Mode.SHADOW, "POST /write")
+    WRITES.clear()
+    answer = await request(gateway, "POST", "/write")
+    await settled(gateway)
+    assert answer.status_code == 200
+    assert WRITES == ["legacy"]
+    assert gateway.shadow.counts["POST /write"].not_shadowed == 1
+
+
+async def test_a_slow_candidate_never_delays_the_client_and_times_out() -> None:
+    finished = asyncio.Event()
+    gateway = gateway_in(Mode.SHADOW, "GET /slow", shadow_timeout=0.2, finished=finished)
+    answer = await request(gateway, "GET", "/slow")
+    assert answer.json() == {"ok": True}
+    # The client has its answer while the candidate is still asleep.
+    assert not finished.is_set()
+    await settled(gateway)
+    assert gateway.shadow.counts["GET /slow"].timeout == 1
+    assert gateway.shadow.counts["GET /slow"].compared == 0
+
+
+async def test_a_failing_candidate_is_counted_not_felt() -> None:
+    gateway = gateway_in(Mode.SHADOW, "GET /boom")
+    answer = await request(gateway, "GET", "/boom")
+    await settled(gateway)
+    assert answer.status_code == 200
+    assert gateway.shadow.counts["GET /boom"].candidate_error == 1
+
+
+async def test_a_field_that_differs_between_two_runs_of_one_side_is_noise() -> None:
+    gateway = gateway_in(Mode.SHADOW, "GET /stamped")
+    gateway.shadow.noise_rate = 1.0
+    for _ in range(3):
+        await request(gateway, "GET", "/stamped")
+        await settled(gateway)
+    counts = gateway.shadow.counts["GET /stamped"]
+    assert gateway.shadow.noise["GET /stamped"]["$.at"] == 3
+    assert (counts.noise_only, counts.mismatched) == (3, 0)
+
+
+async def test_a_full_queue_drops_and_counts() -> None:
+    gateway = gateway_in(Mode.SHADOW, "GET /same/{n}", shadow_queue_size=1, shadow_concurrency=1)
+    gateway.shadow.noise_rate = 0
+    transport = httpx.ASGITransport(app=gateway)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        answers = await asyncio.gather(*(client.get(f"/same/{n}") for n in range(20)))
+    await settled(gateway)
+    counts = gateway.shadow.counts["GET /same/{n}"]
+    assert all(answer.status_code == 200 for answer in answers)
+    assert counts.dropped > 0
+    assert counts.compared + counts.dropped == 20
+
+
+async def test_a_body_above_the_limit_is_served_but_not_shadowed() -> None:
+    gateway = gateway_in(Mode.SHADOW, "GET /same/{n}", shadow_max_body_size=10)
+    answer = await request(gateway, "GET", "/same/1", content=b"x" * 5)
+    await settled(gateway)
+    assert answer.status_code == 200
+    assert gateway.shadow.counts["GET /same/{n}"].compared == 1
+    gateway.shadow.max_body_size = 2
+    await request(gateway, "GET", "/same/1", content=b"x" * 5)
+    await settled(gateway)
+    assert gateway.shadow.counts["GET /same/{n}"].not_shadowed == 1
