@@ -136,16 +136,8 @@ class Gateway:
         self.control = ControlPlane(
             sides, canary_keys=canary_key, state_url=state_url, poll_interval=state_poll_interval
         )
-        self.metrics = GatewayMetrics(
-            pool=self.bridge.pool, state_version=lambda: self.control.version
-        )
-        self._own: dict[str, ASGIApp] = own_paths(
-            self.docs_prefix,
-            self.control,
-            self.metrics,
-            admin_token,
-            [self.control.readiness, *readiness_checks],
-        )
+        control = self.control
+        self.metrics = GatewayMetrics(pool=self.bridge.pool, state_version=lambda: control.version)
         self._own_prefix = self.docs_prefix + "/"
         self.served_by_header = served_by_header
         self.shadow = ShadowRunner(
@@ -155,6 +147,14 @@ class Gateway:
             sample_rate=shadow_sample_rate,
             max_body_size=shadow_max_body_size,
             rules=shadow_rules,
+        )
+        self._own: dict[str, ASGIApp] = own_paths(
+            self.docs_prefix,
+            self.control,
+            self.metrics,
+            admin_token,
+            [self.control.readiness, *readiness_checks],
+            self.shadow,
         )
         self.access_log = access_log
 

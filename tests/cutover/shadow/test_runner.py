@@ -225,3 +225,28 @@ async def test_a_body_above_the_limit_is_served_but_not_shadowed() -> None:
     await request(gateway, "GET", "/same/1", content=b"x" * 5)
     await settled(gateway)
     assert gateway.shadow.counts["GET /same/{n}"].not_shadowed == 1
+
+
+async def test_the_evidence_is_served_to_the_admin_with_secrets_redacted(tmp_path: Any) -> None:
+    gateway = gateway_in(
+        Mode.SHADOW,
+        "GET /differs/{n}",
+        state_url=f"sqlite:///{tmp_path / 'state.db'}",
+        admin_token="t0ken",
+    )
+    gateway.shadow.noise_rate = 0
+    await request(gateway, "GET", "/differs/7", headers={"authorization": "Bearer user-secret"})
+    await settled(gateway)
+    refused = await request(gateway, "GET", "/_cutover/api/shadow")
+    assert refused.status_code == 401
+    answer = await request(
+        gateway, "GET", "/_cutover/api/shadow", headers={"authorization": "Bearer t0ken"}
+    )
+    assert answer.status_code == 200
+    route = answer.json()["routes"]["GET /differs/{n}"]
+    assert route["counts"]["mismatched"] == 1
+    assert route["match_rate"] == 0
+    [group] = route["groups"]
+    assert group["shape"] == ["$.price changed"]
+    assert group["exemplars"][0]["request"] == "GET /differs/7"
+    assert "user-secret" not in answer.text

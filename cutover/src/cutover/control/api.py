@@ -63,6 +63,12 @@ class AdminAPI:
             "/history": ("GET", self._history),
         }
 
+    def add_route(
+        self, path: str, method: str, handler: Callable[[Scope, bytes], Awaitable[Any]]
+    ) -> None:
+        """Serve `handler`'s JSON at `{prefix}{path}` behind the same token (e.g. `/shadow`)."""
+        self._routes[path] = (method, handler)
+
     @property
     def enabled(self) -> bool:
         return self._token is not None
