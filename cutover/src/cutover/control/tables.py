@@ -1,0 +1,109 @@
+"""cutover's own tables (all named `cutover_*`) in the database the apps share.
+
+`cutover_state` holds the one version row, `cutover_overrides` the run-time modes,
+`cutover_history` the audit trail, `cutover_routes` what the gateways published and
+`cutover_processes` their heartbeats."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime in and out, on backends with and without time zones."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"a naive datetime cannot be stored: {value!r}")
+        value = value.astimezone(UTC)
+        # SQLite keeps no offset: store UTC wall time, so text order is time order.
+        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData()
+VERSION_ROW = 1  # the id of `cutover_state`'s one row
+
+state_table = Table(
+    "cutover_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", BigInteger, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+overrides_table = Table(
+    "cutover_overrides",
+    metadata,
+    Column("route", String(512), primary_key=True),
+    Column("mode", String(32), nullable=False),
+    Column("percent", Float, nullable=False),
+    Column("actor", String(255), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("version", BigInteger, nullable=False),
+)
+
+history_table = Table(
+    "cutover_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("version", BigInteger, nullable=False),
+    Column("route", String(512), nullable=False),
+    Column("before_mode", String(32), nullable=False),
+    Column("before_percent", Float, nullable=False),
+    Column("after_mode", String(32), nullable=False),
+    Column("after_percent", Float, nullable=False),
+    Column("actor", String(255), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_cutover_history_route_id", "route", "id"),
+)
+
+routes_table = Table(
+    "cutover_routes",
+    metadata,
+    Column("route", String(512), primary_key=True),
+    Column("legacy", Boolean, nullable=False),
+    Column("new", Boolean, nullable=False),
+    Column("default_mode", String(32), nullable=False),
+    Column("default_percent", Float, nullable=False),
+    Column("published_at", UTCDateTime, nullable=False),
+)
+
+processes_table = Table(
+    "cutover_processes",
+    metadata,
+    Column("process_id", String(255), primary_key=True),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("seen_at", UTCDateTime, nullable=False),
+    Column("version", BigInteger, nullable=True),
+    Column("healthy", Boolean, nullable=False),
+)
