@@ -1,7 +1,9 @@
 """cutover's control plane: per-route modes switched at run time in every gateway process.
 
-The words (`modes`), the one truth in the database (`store`), keeping a process on its current
-version (`follower`), the documents the CLI and the API show (`status`) and the admin API (`api`).
+The words (`modes`), the one truth in the database (`store`: its `tables`, their `rows`, the
+`switches` made in one transaction, the `engine` underneath), keeping a process on its current
+version (`follower`, woken early by the PostgreSQL `doorbell`), the documents the CLI and the API
+show (`status`) and the admin API (`api`).
 
 The words are imported at once; the rest on first use, so a gateway without a state store (or
 `from cutover.control.modes import ...` anywhere) does not load SQLAlchemy.

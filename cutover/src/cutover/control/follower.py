@@ -10,7 +10,6 @@ loop: `apply` is called from it and must be an atomic swap of what the request p
 from __future__ import annotations
 
 import contextlib
-import inspect
 import logging
 import os
 import select
@@ -20,6 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from cutover.control.doorbell import Doorbell, doorbell_supported
 from cutover.control.modes import ModeState, ProcessReport
 from cutover.control.store import NOTIFY_CHANNEL, StateStore, now
 
@@ -27,50 +27,6 @@ logger = logging.getLogger("cutover.control")
 
 # Reconnecting the listener and re-reading after a failure: at most this often.
 RETRY_INTERVAL = 1.0
-
-
-def _doorbell_supported(store: StateStore) -> bool:
-    """PostgreSQL through psycopg 3.2+ (whose `notifies` takes a timeout)."""
-    if store.dialect != "postgresql" or store.driver != "psycopg":
-        return False
-    import psycopg
-
-    return "timeout" in inspect.signature(psycopg.Connection.notifies).parameters
-
-
-class _Doorbell:
-    """A dedicated psycopg 3 connection LISTENing on `cutover_state`, outside the pool."""
-
-    def __init__(self, connection: Any) -> None:
-        self._connection = connection
-
-    @classmethod
-    def open(cls, store: StateStore) -> _Doorbell:
-        raw = store.engine.raw_connection()  # the store's URL and connect timeout
-        connection = raw.driver_connection
-        if connection is None:
-            raise RuntimeError("the pool gave no driver connection")
-        raw.detach()  # ours alone from now on: closed by `close`, never returned to the pool
-        try:
-            connection.rollback()  # the pool's pre-ping may have opened a transaction
-            connection.autocommit = True
-            connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
-        except BaseException:
-            connection.close()
-            raise
-        return cls(connection)
-
-    def fileno(self) -> int:
-        fileno: int = self._connection.fileno()
-        return fileno
-
-    def drain(self) -> int:
-        """Consume the notifications that arrived; raises when the connection is gone."""
-        return sum(1 for _ in self._connection.notifies(timeout=0))
-
-    def close(self) -> None:
-        with contextlib.suppress(Exception):  # a broken connection: nothing left to do
-            self._connection.close()
 
 
 class StateFollower:
@@ -99,7 +55,7 @@ class StateFollower:
         self.poll_interval = poll_interval
         self.heartbeat_interval = heartbeat_interval
         self._retry_interval = min(poll_interval, RETRY_INTERVAL)
-        self._listen = listen and _doorbell_supported(store)
+        self._listen = listen and doorbell_supported(store)
         self.host = socket.gethostname()
         self.pid = os.getpid()
         self.started_at = now()
@@ -113,7 +69,7 @@ class StateFollower:
         self._wake_reader, self._wake_writer = socket.socketpair()
         self._wake_reader.setblocking(False)
         self._thread: threading.Thread | None = None
-        self._doorbell: _Doorbell | None = None
+        self._doorbell: Doorbell | None = None
         self._next_listen = 0.0
         self._next_heartbeat = 0.0
         self._failed_apply: int | None = None
@@ -298,7 +254,7 @@ class StateFollower:
 
     def _connect_doorbell(self) -> bool:
         try:
-            self._doorbell = _Doorbell.open(self.store)
+            self._doorbell = Doorbell.open(self.store)
         except Exception as exc:
             logger.debug("cutover: cannot LISTEN on %s: %s", NOTIFY_CHANNEL, exc)
             self._next_listen = time.monotonic() + self._retry_interval
