@@ -18,7 +18,7 @@ import pytest
 from fastapi import FastAPI, Request
 from starlette.types import Message, Receive, Scope, Send
 
-from cutover.observe import access_log as access_log_module
+from cutover.observe import log_writer
 from cutover.observe.access_log import (
     AccessFields,
     AccessFormatter,
@@ -198,10 +198,10 @@ def test_other_messages_on_the_logger_are_json_too() -> None:
 def test_past_the_queue_bound_lines_are_dropped_and_counted(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(access_log_module, "MAX_PENDING", 3)
-    monkeypatch.setattr(access_log_module, "WRITE_INTERVAL", 3600.0)  # no batch meanwhile
+    monkeypatch.setattr(log_writer, "MAX_PENDING", 3)
+    monkeypatch.setattr(log_writer, "WRITE_INTERVAL", 3600.0)  # no batch meanwhile
     stream = io.StringIO()
-    handler = access_log_module.BatchedStreamHandler(stream)
+    handler = log_writer.BatchedStreamHandler(stream)
     handler.setFormatter(AccessFormatter())
     try:
         for index in range(5):
