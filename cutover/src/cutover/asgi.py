@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 
 from starlette.types import Message, Scope, Send
 
@@ -51,9 +51,14 @@ class AnsweringSend:
             self._extra.append((b"x-cutover-served-by", served_by))
         self.status = 500  # an app that raised before answering is counted as a 500
 
-    async def send(self, message: Message) -> None:
+    def send(self, message: Message) -> Awaitable[None]:
+        # A plain function handing back the real send's awaitable: no coroutine of its own.
         if message["type"] == "http.response.start":
             self.status = message["status"]
-            headers = [h for h in message.get("headers", ()) if h[0].lower() != b"x-request-id"]
+            headers = list(message.get("headers", ()))
+            for name, _ in headers:
+                if name.lower() == b"x-request-id":
+                    headers = [h for h in headers if h[0].lower() != b"x-request-id"]
+                    break
             message = {**message, "headers": headers + self._extra}
-        await self._send(message)
+        return self._send(message)
