@@ -19,6 +19,12 @@ if POSTGRES_URL:
     DATABASE_PARAMS.append(pytest.param("postgres", id="postgres", marks=pytest.mark.postgres))
 
 
+@pytest.fixture
+def anyio_backend() -> str:
+    """The async tests (`pytest.mark.anyio`) run on asyncio, a fresh event loop per test."""
+    return "asyncio"
+
+
 @pytest.fixture(scope="session", params=DATABASE_PARAMS)
 def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory

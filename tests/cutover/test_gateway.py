@@ -32,11 +32,6 @@ FLASK_HAS_AUTOMATIC_OPTIONS_SETTING = Version(version("flask")) >= Version("3.1"
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def before() -> Flask:
     """The legacy app before the port, with the routes whose code was deleted since."""
     return make_legacy(before_port=True)

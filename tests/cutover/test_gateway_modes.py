@@ -18,11 +18,6 @@ pytestmark = pytest.mark.anyio
 ITEM = "GET /items/{item_id}"
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def switched(gateway: Gateway, route: str, mode: RouteMode, version: int = 1) -> None:
     now = datetime.now(UTC)
     gateway.control.apply(

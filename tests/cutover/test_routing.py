@@ -27,11 +27,6 @@ THING = "6f1c2a1e-8a0b-4d1c-9f3e-2b7a4c5d6e7f"
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def gateway() -> Iterator[Gateway]:
     gateway = Gateway(make_legacy(), make_new())
     yield gateway

@@ -19,12 +19,6 @@ SECRET_KEY = "parity-tests"
 
 
 @pytest.fixture(scope="session")
-def anyio_backend() -> str:
-    """One event loop for the session, shared by the session-scoped apps' clients."""
-    return "asyncio"
-
-
-@pytest.fixture(scope="session")
 def upstream() -> Iterator[UpstreamServer]:
     """The real upstream server /fetch-data calls, shared by both sides."""
     server = UpstreamServer()

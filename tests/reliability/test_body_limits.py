@@ -142,11 +142,6 @@ LIMIT = 100
 ENDPOINT_CALLS: list[str] = []
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def make_native(handler: str = "class") -> FastAPI:
     """A FastAPI app whose 413 comes from its own handler, registered as `handler` says."""
     new = FastAPI()

@@ -156,11 +156,6 @@ def test_database_outage_answers_503_on_both_sides_and_recovers_without_restart(
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def item_id(db_session: Session) -> int:
     item = Item(name="Widget", price=Decimal("9.99"), is_available=True, tags=[])
     db_session.add(item)

@@ -1,12 +1,7 @@
-"""Fixtures the compat tests share: the anyio backend and a Flask app to compare against."""
+"""Fixtures the compat tests share: a Flask app to compare against."""
 
 import pytest
 from flask import Flask
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @pytest.fixture(scope="module")

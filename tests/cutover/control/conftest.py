@@ -108,8 +108,3 @@ def store(state_url: str) -> Iterator[StateStore]:
     store = ready_store(state_url)
     yield store
     store.dispose()
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"

@@ -1,4 +1,4 @@
-"""Fixtures the observe tests share: the anyio backend, and the access logger put back as found."""
+"""Fixtures the observe tests share: the access logger put back as found."""
 
 from __future__ import annotations
 
@@ -8,11 +8,6 @@ from collections.abc import Iterator
 import pytest
 
 from cutover.observe.access_log import LOGGER_NAME, stop_access_log
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @pytest.fixture

@@ -24,11 +24,6 @@ SEEN_SHADOW_HEADERS: list[str | None] = []
 WRITES: list[str] = []
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def make_legacy() -> Flask:
     app = Flask("shadow_legacy")
 
