@@ -15,7 +15,6 @@ from flask import Flask
 from packaging.version import Version
 
 from cutover import Gateway
-from cutover.docs import relocate_docs
 from tests.cutover.stub_routing_apps import (
     LIFESPAN_EVENTS,
     call,
@@ -154,60 +153,6 @@ async def test_a_path_on_one_side_keeps_its_own_allow(gateway: Gateway) -> None:
     response = await call(gateway, "DELETE", "/legacy-dir/")
     assert response.status_code == 405
     assert response.headers["allow"] == expected.headers["allow"]
-
-
-async def test_docs_move_under_the_prefix(gateway: Gateway) -> None:
-    page = await call(gateway, "GET", "/_cutover/docs")
-    assert page.status_code == 200
-    assert "'/_cutover/openapi.json'" in page.text
-    assert "/_cutover/docs/oauth2-redirect" in page.text
-    redoc = await call(gateway, "GET", "/_cutover/redoc")
-    assert redoc.status_code == 200
-    assert '"/_cutover/openapi.json"' in redoc.text
-    oauth = await call(gateway, "GET", "/_cutover/docs/oauth2-redirect")
-    assert oauth.status_code == 200
-    assert "oauth2" in oauth.text
-    schema = (await call(gateway, "GET", "/_cutover/openapi.json")).json()
-    assert "/items/{item_id}" in schema["paths"]
-    assert not any(path.startswith("/_cutover") for path in schema["paths"])
-
-
-async def test_old_docs_paths_fall_through_to_legacy(gateway: Gateway) -> None:
-    assert (await call(gateway, "GET", "/docs")).json() == {"side": "legacy", "page": "docs"}
-    openapi = await call(gateway, "GET", "/openapi.json")
-    assert openapi.json() == {"side": "legacy", "page": "openapi"}
-    expected = call_wsgi(make_legacy(), "GET", "/redoc")
-    redoc = await call(gateway, "GET", "/redoc")
-    assert (redoc.status_code, redoc.content) == (404, expected.content)
-
-
-async def test_a_custom_docs_prefix() -> None:
-    gateway = Gateway(make_legacy(), make_new(), docs_prefix="internal/api/")
-    try:
-        assert (await call(gateway, "GET", "/internal/api/openapi.json")).status_code == 200
-        assert (await call(gateway, "GET", "/_cutover/openapi.json")).status_code == 404
-    finally:
-        gateway.bridge.close()
-
-
-def test_relocating_docs_twice_changes_nothing() -> None:
-    new = make_new()
-    first = relocate_docs(new, "/_cutover")
-    assert relocate_docs(new, "/_cutover") == first
-    assert first == {
-        "/_cutover/openapi.json",
-        "/_cutover/docs",
-        "/_cutover/redoc",
-        "/_cutover/docs/oauth2-redirect",
-    }
-    paths = [getattr(route, "path", None) for route in new.router.routes]
-    assert paths.count("/_cutover/docs") == 1
-    assert "/docs" not in paths
-
-
-def test_an_empty_docs_prefix_is_refused() -> None:
-    with pytest.raises(ValueError, match="docs_prefix"):
-        Gateway(make_legacy(), make_new(), docs_prefix="/")
 
 
 class Lifespan:
