@@ -1,4 +1,5 @@
-"""Slow and oversized request headers are cut off by the recommended uvicorn invocation."""
+"""cutover.uvicorn_protocol: slow and oversized request headers are cut off by the recommended
+uvicorn invocation (`make run`'s SERVE_FLAGS, with GuardedHttpToolsProtocol)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from tests.servers import PROJECT_ROOT, Server, serve_uvicorn
 
 pytestmark = pytest.mark.slow
 
-APP = "tests.reliability.stub_asgi:app"
+APP = "tests.cutover.stub_asgi:app"
 HEADER_TIMEOUT = 1.0
 # Generous: the timer, event-loop lag on a loaded machine and this test's 0.1 s polling.
 CLOSE_BOUND = 3 * HEADER_TIMEOUT + 1.0
