@@ -11,7 +11,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,13 +93,38 @@ def _stop_group(process: subprocess.Popen[bytes]) -> None:
     process.wait()
 
 
+@dataclass(frozen=True)
+class Launch:
+    """How the server process is started beyond its own command line (the bench pins it to a
+    CPU and keeps its output aside): the defaults are what the tests use."""
+
+    prefix: Sequence[str] = ()  # run the command under this, e.g. ("taskset", "-c", "1")
+    log: Path | None = None  # the server's stdout and stderr go to this file, else to ours
+    inherit_env: bool = True  # False: `env` is the whole environment (plus PYTHONPATH)
+
+
 @contextmanager
 def _serve(
-    command: list[str], port: int, env: Mapping[str, str] | None, *, own_group: bool = False
+    command: list[str],
+    port: int,
+    env: Mapping[str, str] | None,
+    *,
+    own_group: bool = False,
+    launch: Launch = Launch(),
 ) -> Iterator[Server]:
     """`own_group`: the server leads a process group of its own, all of which is stopped."""
-    full_env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), **(env or {})}
-    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=full_env, start_new_session=own_group)
+    inherited = os.environ if launch.inherit_env else {}
+    full_env = {**inherited, "PYTHONPATH": str(PROJECT_ROOT), **(env or {})}
+    with contextlib.ExitStack() as stack:
+        out = stack.enter_context(launch.log.open("ab")) if launch.log is not None else None
+        process = subprocess.Popen(
+            [*launch.prefix, *command],
+            cwd=PROJECT_ROOT,
+            env=full_env,
+            stdout=out,
+            stderr=subprocess.STDOUT if out is not None else None,
+            start_new_session=own_group,
+        )
     try:
         _wait_until_accepting(process, port)
         yield Server(url=f"http://127.0.0.1:{port}", pid=process.pid, port=port)
@@ -117,7 +142,10 @@ def _serve(
 
 @contextmanager
 def serve_gunicorn(
-    app_ref: str, *extra_args: str, env: Mapping[str, str] | None = None
+    app_ref: str,
+    *extra_args: str,
+    env: Mapping[str, str] | None = None,
+    launch: Launch = Launch(),
 ) -> Iterator[Server]:
     """A WSGI app (`module:attr`) on one gunicorn sync worker, the legacy deployment."""
     port = free_port()
@@ -134,13 +162,17 @@ def serve_gunicorn(
         *extra_args,
         app_ref,
     ]
-    with _serve(command, port, env) as server:
+    with _serve(command, port, env, launch=launch) as server:
         yield server
 
 
 @contextmanager
 def serve_uvicorn(
-    app_ref: str, *extra_args: str, env: Mapping[str, str] | None = None, workers: int = 1
+    app_ref: str,
+    *extra_args: str,
+    env: Mapping[str, str] | None = None,
+    workers: int = 1,
+    launch: Launch = Launch(),
 ) -> Iterator[Server]:
     """An ASGI app (`module:attr`) on one uvicorn worker (`workers=N`: N worker processes under
     uvicorn's supervisor, `Server.pid`; all are stopped on the way out), never trusting proxy
@@ -164,7 +196,7 @@ def serve_uvicorn(
     ]
     if workers != 1:
         command += ["--workers", str(workers)]
-    with _serve(command, port, env, own_group=workers != 1) as server:
+    with _serve(command, port, env, own_group=workers != 1, launch=launch) as server:
         yield server
 
 
