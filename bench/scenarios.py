@@ -1,0 +1,254 @@
+"""What the bench measures: each scenario, the baseline and target it is judged against, what
+it needs before it can run (its app importable, the reference app's database) and how its
+result is judged (issue 4 point 10's numbers, the reference app's endpoints)."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from enum import StrEnum
+from importlib.util import find_spec
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+POINT_10 = "point 10: tiny JSON route"
+REFERENCE = "reference app endpoints"
+
+
+class Server(StrEnum):
+    """How a scenario's app is served; both with exactly one worker process."""
+
+    GUNICORN = "gunicorn sync"
+    UVICORN = "uvicorn"
+
+
+class P99(StrEnum):
+    """What a scenario's p99 must satisfy against its baseline's for the target to be met."""
+
+    ANY = "any"
+    NOT_WORSE = "not worse"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One server + app + path to load; a target is a minimum req/s ratio against `baseline`."""
+
+    name: str
+    server: Server
+    app: str
+    path: str
+    baseline: str | None = None
+    target: float | None = None
+    p99: P99 = P99.ANY
+    group: str = POINT_10
+    factory: bool = False
+    requires: tuple[str, ...] = ()
+    needs_db: bool = False
+
+
+CUTOVER = ("cutover",)
+REFERENCE_MODULES = ("cutover", "legacy_flask", "new_fastapi", "gateway")
+REFERENCE_PATHS = ("/api/hello", "/items/1", "/api/users/1")
+
+SCENARIOS: list[Scenario] = [
+    Scenario("flask gunicorn sync", Server.GUNICORN, "bench.apps:flask_app", "/ping"),
+    Scenario(
+        "docs recipe (Mount + a2wsgi)",
+        Server.UVICORN,
+        "bench.apps:docs_recipe",
+        "/ping",
+        baseline="flask gunicorn sync",
+    ),
+    Scenario(
+        "bare a2wsgi",
+        Server.UVICORN,
+        "bench.apps:bare_a2wsgi",
+        "/ping",
+        baseline="flask gunicorn sync",
+    ),
+    Scenario(
+        "cutover WSGIBridge alone",
+        Server.UVICORN,
+        "bench.apps:bridge_alone",
+        "/ping",
+        baseline="flask gunicorn sync",
+        requires=CUTOVER,
+    ),
+    Scenario(
+        "cutover fall-through",
+        Server.UVICORN,
+        "bench.apps:gateway_fallthrough",
+        "/ping",
+        baseline="flask gunicorn sync",
+        target=2.0,
+        p99=P99.NOT_WORSE,
+        requires=CUTOVER,
+    ),
+    Scenario("fastapi alone", Server.UVICORN, "bench.apps:fastapi_app", "/native-ping"),
+    Scenario(
+        "cutover native route",
+        Server.UVICORN,
+        "bench.apps:gateway_native",
+        "/native-ping",
+        baseline="fastapi alone",
+        target=0.95,
+        requires=CUTOVER,
+    ),
+    Scenario(
+        "cutover native + access log",
+        Server.UVICORN,
+        "bench.apps:gateway_native_logged",
+        "/native-ping",
+        baseline="fastapi alone",
+        requires=CUTOVER,
+    ),
+]
+for _path in REFERENCE_PATHS:
+    SCENARIOS += [
+        Scenario(
+            f"gunicorn GET {_path}",
+            Server.GUNICORN,
+            "bench.apps:reference_flask",
+            _path,
+            group=REFERENCE,
+            factory=True,
+            requires=REFERENCE_MODULES,
+            needs_db=True,
+        ),
+        Scenario(
+            f"legacy GET {_path}",
+            Server.UVICORN,
+            "bench.apps:reference_legacy",
+            _path,
+            baseline=f"gunicorn GET {_path}",
+            group=REFERENCE,
+            factory=True,
+            requires=REFERENCE_MODULES,
+            needs_db=True,
+        ),
+        Scenario(
+            f"native GET {_path}",
+            Server.UVICORN,
+            "bench.apps:reference_native",
+            _path,
+            baseline=f"legacy GET {_path}",
+            group=REFERENCE,
+            factory=True,
+            requires=REFERENCE_MODULES,
+            needs_db=True,
+        ),
+    ]
+
+
+def select(names: list[str], groups: list[str]) -> list[Scenario]:
+    """Scenarios whose name contains one of `names` (or in `groups`), plus their baselines."""
+    chosen = [
+        sc
+        for sc in SCENARIOS
+        if (not names or any(n.lower() in sc.name.lower() for n in names))
+        and (not groups or any(g.lower() in sc.group.lower() for g in groups))
+    ]
+    wanted = {sc.name for sc in chosen} | {sc.baseline for sc in chosen if sc.baseline}
+    return [sc for sc in SCENARIOS if sc.name in wanted]
+
+
+class Status(StrEnum):
+    """Outcome of one scenario; only OK rows carry numbers."""
+
+    OK = "ok"
+    NOT_AVAILABLE = "not available"
+    FAILED = "failed"
+
+
+@dataclass
+class Result:
+    """Measured numbers (medians over rounds) and the verdict against the scenario's target."""
+
+    name: str
+    group: str
+    status: Status
+    detail: str = ""
+    rps: float | None = None
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+    rss_kib: int | None = None
+    requests: int | None = None
+    baseline: str | None = None
+    ratio: float | None = None
+    target: str = ""
+    met: bool | None = None
+    rounds: list[dict[str, float | int | str]] = field(default_factory=list)
+
+    def summarise(self) -> None:
+        """The row's numbers from its rounds: medians, the largest RSS, all requests."""
+        if self.status is not Status.OK or not self.rounds:
+            return
+        self.rps = statistics.median(float(r["rps"]) for r in self.rounds)
+        self.p50_ms = statistics.median(float(r["p50_ms"]) for r in self.rounds)
+        self.p99_ms = statistics.median(float(r["p99_ms"]) for r in self.rounds)
+        self.rss_kib = max(int(r["rss_kib"]) for r in self.rounds)
+        self.requests = sum(int(r["requests"]) for r in self.rounds)
+
+
+class ScenarioError(Exception):
+    """A scenario could not be measured; the message says why."""
+
+
+def probe(sc: Scenario, env: dict[str, str]) -> str | None:
+    """Why the scenario's app cannot be built, or None when it can."""
+    missing = [m for m in sc.requires if find_spec(m) is None]
+    if missing:
+        return f"module {', '.join(missing)} not importable yet"
+    module, attr = sc.app.split(":")
+    code = f"import importlib; obj = getattr(importlib.import_module({module!r}), {attr!r})" + (
+        "; obj()" if sc.factory else ""
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    if proc.returncode == 0:
+        return None
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    return lines[-1] if lines else f"exit {proc.returncode}"
+
+
+def make_database(env: dict[str, str]) -> Path:
+    """A migrated, seeded SQLite database in a temp dir; DATABASE_URL is set in `env`."""
+    tmp = Path(tempfile.mkdtemp(prefix="cutover-bench-db-"))
+    env["DATABASE_URL"] = f"sqlite:///{tmp / 'bench.db'}"
+    bindir = Path(sys.executable).parent
+    migrate = [str(bindir / "alembic"), "upgrade", "head"]
+    for cmd in (migrate, [sys.executable, "-m", "shared_models.seed"]):
+        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        if proc.returncode != 0:
+            raise ScenarioError(f"{' '.join(cmd)} failed:\n{proc.stderr.strip()}")
+    return tmp
+
+
+def target_text(sc: Scenario) -> str:
+    """The target as the tables state it, e.g. `>= 2.00x, p99 <= baseline`."""
+    parts = [f">= {sc.target:.2f}x"] if sc.target is not None else []
+    if sc.p99 is P99.NOT_WORSE:
+        parts.append("p99 <= baseline")
+    return ", ".join(parts)
+
+
+def judge(scenarios: list[Scenario], results: dict[str, Result]) -> None:
+    """Ratio against the baseline measured in the same run, and whether the target is met."""
+    for sc in scenarios:
+        res = results[sc.name]
+        res.baseline, res.target = sc.baseline, target_text(sc)
+        base = results.get(sc.baseline) if sc.baseline else None
+        if base is None or res.rps is None or base.rps is None:
+            continue
+        res.ratio = res.rps / base.rps
+        if sc.target is None and sc.p99 is P99.ANY:
+            continue
+        ok = sc.target is None or res.ratio >= sc.target
+        if sc.p99 is P99.NOT_WORSE:
+            ok = ok and (res.p99_ms or 0.0) <= (base.p99_ms or 0.0)
+        res.met = ok
