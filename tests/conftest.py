@@ -1,5 +1,5 @@
-"""The reference app's database fixtures: on SQLite always, and on PostgreSQL when
-TEST_DATABASE_URL is set.
+"""The whole suite's shared fixtures: the anyio backend, and the reference app's database
+fixtures (on SQLite always, and on PostgreSQL when TEST_DATABASE_URL is set).
 
 They import tests.database (Alembic, shared_models) when a test first asks for them, not here:
 this conftest is loaded for every test, and the toolkit's suite (tests/cutover) also runs where
