@@ -124,6 +124,7 @@ class Gateway:
             # Flask 3.1 added the setting; older Flask always adds OPTIONS, whatever it says.
             automatic_options = bool(config.get("PROVIDE_AUTOMATIC_OPTIONS", True))
         self.router = Router(new_side, legacy_side, legacy_map, automatic_options=automatic_options)
+        self._decisions = self.router.decisions  # read first, so a cached decision is one lookup
         documented = [route for route in new_side if route.path not in docs_paths]
         self.inventory: Inventory = build_inventory(legacy_side, documented)
         log_findings(self.inventory, legacy_map, docs_paths)
@@ -187,14 +188,14 @@ class Gateway:
                 await own(scope, receive, send)
                 return
         method = scope["method"]
-        decision = self.router.decide(method, path)
+        decision = self._decisions.get((method, path)) or self.router.decide(method, path)
         action = decision.action
         side = mode = decision.side
         shadowed = False
         if decision.both and (choice := self.control.choices.get(decision.route or "")):
             mode = choice.label
             if not self.control.serves_new(choice, scope):
-                action = Action.LEGACY
+                action = _LEGACY
                 side = "legacy"
             shadowed = choice.shadows and self.shadow.wants(decision.route or "", method)
         scope, rid = tag_request(scope)
@@ -218,28 +219,24 @@ class Gateway:
                     candidate,
                 )
                 return
-            match action:
-                case Action.NEW:
-                    await serve_within(
-                        self._new_app, self.max_body_size, scope, receive, answer.send
-                    )
-                case Action.LEGACY:
-                    allow = decision.allow
-                    await self.bridge(
-                        scope,
-                        receive,
-                        answer.send if allow is None else with_allow(answer.send, allow),
-                    )
-                case Action.NEW_HEAD:
-                    await serve_within(
-                        self._new_app,
-                        self.max_body_size,
-                        {**scope, "method": "GET"},
-                        receive,
-                        without_body(answer.send),
-                    )
-                case Action.OPTIONS | Action.METHOD_NOT_ALLOWED | Action.REDIRECT:
-                    await self._answer_as_flask(decision, scope, receive, answer.send)
+            # `is` against module constants: an Enum member looked up on its class costs more.
+            if action is _NEW:
+                await serve_within(self._new_app, self.max_body_size, scope, receive, answer.send)
+            elif action is _LEGACY:
+                allow = decision.allow
+                await self.bridge(
+                    scope, receive, answer.send if allow is None else with_allow(answer.send, allow)
+                )
+            elif action is _NEW_HEAD:
+                await serve_within(
+                    self._new_app,
+                    self.max_body_size,
+                    {**scope, "method": "GET"},
+                    receive,
+                    without_body(answer.send),
+                )
+            else:  # OPTIONS, 405, strict-slash redirect
+                await self._answer_as_flask(decision, scope, receive, answer.send)
         finally:
             seconds = perf_counter() - started
             route = decision.template
@@ -297,4 +294,5 @@ class Gateway:
         await run_lifespan(self.new, scope, receive, send, started, stopped)
 
 
+_NEW, _LEGACY, _NEW_HEAD = Action.NEW, Action.LEGACY, Action.NEW_HEAD
 _SERVED_BY = {"new": b"new", "legacy": b"legacy", "gateway": b"gateway"}

@@ -100,6 +100,7 @@ class Router:
         if legacy_map is not None:
             self._legacy = legacy_map.bind("localhost", subdomain=self._subdomain())
         self._cache: dict[tuple[str, str], Decision] = {}
+        self.decisions: Mapping[tuple[str, str], Decision] = self._cache  # read-only view
         self.cache_size = cache_size
 
     def _subdomain(self) -> str:
