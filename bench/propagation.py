@@ -29,7 +29,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -40,10 +39,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: bench/ is on the path, the project is not
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, make_url, text  # noqa: E402
+from sqlalchemy import make_url  # noqa: E402
 
 from cutover.control.modes import LEGACY, NEW, RouteMode  # noqa: E402
 from cutover.control.store import StateStore  # noqa: E402
+from tests.postgres import private_postgres_database  # noqa: E402
 from tests.servers import PinnedConnection, pin_workers, serve_uvicorn  # noqa: E402
 
 APP = "tests.cutover.stub_scale_out:gateway"
@@ -67,18 +67,8 @@ def private_database(url: str) -> Iterator[str]:
     if make_url(url).get_backend_name() != "postgresql":
         yield url
         return
-    name = f"cutover_bench_propagation_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f"CREATE DATABASE {name}"))
-        try:
-            yield make_url(url).set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    finally:
-        admin.dispose()
+    with private_postgres_database(url, "cutover_bench_propagation") as private:
+        yield private
 
 
 def served_by(connection: PinnedConnection) -> str:

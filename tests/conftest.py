@@ -30,7 +30,8 @@ def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """A migrated, empty database; one per backend for the whole run."""
-    from tests.database import private_postgres_database, reset_schema
+    from tests.database import reset_schema
+    from tests.postgres import private_postgres_database
 
     if request.param == "postgres":
         assert POSTGRES_URL is not None

@@ -2,14 +2,11 @@
 between tests. Used by the fixtures in tests/conftest.py and the reference-app tests, never by the
 toolkit's suite (tests/cutover), which runs where the reference app is not installed."""
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy import Engine, text
 
 from shared_models import Base, create_engine_for
 
@@ -32,22 +29,6 @@ def reset_schema(url: str) -> None:
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
     engine.dispose()
     command.upgrade(alembic_config(url), "head")
-
-
-@contextmanager
-def private_postgres_database(server_url: str) -> Iterator[str]:
-    """A database of this run's own on the PostgreSQL server, so concurrent runs never collide."""
-    name = f"cutover_test_{os.getpid()}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        connection.execute(text(f"CREATE DATABASE {name}"))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
 
 
 def truncate_all(engine: Engine) -> None:

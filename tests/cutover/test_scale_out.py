@@ -13,15 +13,14 @@ import json
 import os
 import subprocess
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
 
 from cutover.control.canary import bucket
 from cutover.control.modes import Mode, RouteMode
+from tests.postgres import private_postgres_database
 from tests.servers import BIN, PROJECT_ROOT, PinnedConnection, pin_workers, serve_uvicorn
 
 APP = "tests.cutover.stub_scale_out:gateway"
@@ -47,18 +46,8 @@ def state_url(
         yield f"sqlite:///{tmp_path_factory.mktemp('scale-out') / 'state.db'}"
         return
     assert POSTGRES_URL is not None
-    name = f"cutover_scale_out_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f"CREATE DATABASE {name}"))
-        try:
-            yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    finally:
-        admin.dispose()
+    with private_postgres_database(POSTGRES_URL, "cutover_scale_out") as url:
+        yield url
 
 
 @pytest.fixture

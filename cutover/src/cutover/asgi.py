@@ -22,6 +22,30 @@ def route_path(scope: Scope) -> str:
     return path
 
 
+async def send_json(
+    send: Send,
+    status: int,
+    payload: bytes,
+    headers: Iterable[tuple[bytes, bytes]] = (),
+    *,
+    with_body: bool = True,
+) -> None:
+    """A JSON answer the gateway makes itself, never cached (`with_body=False` for HEAD)."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+                (b"cache-control", b"no-store"),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload if with_body else b""})
+
+
 def without_body(send: Send) -> Send:
     """`send` for HEAD: headers pass, the body is dropped, the response still ends once."""
 

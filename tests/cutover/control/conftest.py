@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine
 
 from cutover.control.modes import LEGACY, NEW, Mode, RouteMode, RouteSides
 from cutover.control.store import StateStore, metadata
+from tests.postgres import private_postgres_database
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 
@@ -48,26 +48,10 @@ ROUTES = [
 ]
 
 
-@contextmanager
-def private_postgres_database(server_url: str) -> Iterator[str]:
-    """A database of this run's own on the server, so concurrent runs never collide."""
-    name = f"cutover_control_test_{os.getpid()}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        connection.execute(text(f"CREATE DATABASE {name}"))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
-
-
 @pytest.fixture(scope="session")
 def postgres_database() -> Iterator[str]:
     assert POSTGRES_URL is not None
-    with private_postgres_database(POSTGRES_URL) as url:
+    with private_postgres_database(POSTGRES_URL, "cutover_control_test") as url:
         yield url
 
 

@@ -23,7 +23,7 @@ from urllib.parse import parse_qs
 import anyio.to_thread
 from starlette.types import Receive, Scope, Send
 
-from cutover.asgi import route_path
+from cutover.asgi import route_path, send_json
 from cutover.control.modes import Mode, ModeRefused, RouteMode, route_id
 from cutover.control.status import change_document, history_document, status_document
 from cutover.control.store import StateStore, StoreUnavailable
@@ -265,19 +265,7 @@ async def _respond(
     send: Send, status: int, document: Any, headers: list[tuple[bytes, bytes]] | None = None
 ) -> None:
     body = json.dumps(document, indent=2).encode() + b"\n"
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"cache-control", b"no-store"),
-                *(headers or []),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    await send_json(send, status, body, headers or ())
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:

@@ -31,6 +31,29 @@ class AccessFields(dict[str, Any]):
         return json.dumps(self)
 
 
+def access_fields(
+    method: str,
+    route: str | None,
+    status: int,
+    seconds: float,
+    side: str,
+    mode: str,
+    request_id: bytes | str,
+) -> AccessFields:
+    """One request's fields as the line shows them (duration in ms, the id as text)."""
+    if isinstance(request_id, bytes):
+        request_id = request_id.decode("ascii", "replace")
+    return AccessFields(
+        method=method,
+        route=route,
+        status=status,
+        duration_ms=round(seconds * 1000, 3),
+        side=side,
+        mode=mode,
+        request_id=request_id,
+    )
+
+
 class AccessRecord(logging.LogRecord):
     """A LogRecord built in about a microsecond: what a LogRecord learns by walking the stack
     or asking the OS is fixed or cached here. Every attribute is an instance attribute, as

@@ -13,6 +13,7 @@ from cutover.observe.access_format import (
     AccessFields,
     AccessFormatter,
     AccessRecord,
+    access_fields,
 )
 from cutover.observe.log_writer import MAX_PENDING, WRITE_INTERVAL, BatchedStreamHandler
 
@@ -58,17 +59,9 @@ def log_access(
         # Only the writer configure_access_log attached listens: queue the values, no record.
         writer.queue_line((time.time(), method, route, status, seconds, side, mode, request_id))
         return
-    rid = request_id.decode("ascii", "replace") if isinstance(request_id, bytes) else request_id
-    fields = AccessFields(
-        method=method,
-        route=route,
-        status=status,
-        duration_ms=round(seconds * 1000, 3),
-        side=side,
-        mode=mode,
-        request_id=rid,
+    logger.handle(
+        AccessRecord(access_fields(method, route, status, seconds, side, mode, request_id))
     )
-    logger.handle(AccessRecord(fields))
 
 
 _attached: BatchedStreamHandler | None = None

@@ -14,6 +14,8 @@ import anyio
 import anyio.to_thread
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from cutover.asgi import send_json
+
 Check = Callable[[], tuple[str, bool, str]]
 DEFAULT_CHECK_TIMEOUT = 2.0
 
@@ -145,16 +147,4 @@ async def _answer(
     """A JSON answer never cached; HEAD gets its headers only."""
     method = scope.get("method", "GET")
     payload = json.dumps(body).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-                (b"cache-control", b"no-store"),
-                *(headers or ()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": b"" if method == "HEAD" else payload})
+    await send_json(send, status, payload, headers or (), with_body=method != "HEAD")

@@ -10,7 +10,12 @@ import threading
 from collections import deque
 from typing import TextIO
 
-from cutover.observe.access_format import LOGGER_NAME, AccessFields, AccessFormatter, AccessRecord
+from cutover.observe.access_format import (
+    LOGGER_NAME,
+    AccessFormatter,
+    AccessRecord,
+    access_fields,
+)
 
 MAX_PENDING = 10_000  # lines waiting for the writer; past that they are dropped and counted
 WRITE_INTERVAL = 0.05  # seconds between the writer's batches
@@ -23,21 +28,6 @@ _NO_RECORD = logging.LogRecord(
 
 # What log_access queues for the writer: created, method, route, status, seconds, side, mode, id.
 _Line = tuple[float, str, "str | None", int, float, str, str, "bytes | str"]
-
-
-def _fields(values: _Line) -> AccessFields:
-    _, method, route, status, seconds, side, mode, rid = values
-    if isinstance(rid, bytes):
-        rid = rid.decode("ascii", "replace")
-    return AccessFields(
-        method=method,
-        route=route,
-        status=status,
-        duration_ms=round(seconds * 1000, 3),
-        side=side,
-        mode=mode,
-        request_id=rid,
-    )
 
 
 class BatchedStreamHandler(logging.StreamHandler[TextIO]):
@@ -94,7 +84,7 @@ class BatchedStreamHandler(logging.StreamHandler[TextIO]):
                     elif isinstance(formatter, AccessFormatter):
                         lines.append(formatter.line(*item))
                     else:
-                        lines.append(self.format(AccessRecord(_fields(item), item[0])))
+                        lines.append(self.format(AccessRecord(access_fields(*item[1:]), item[0])))
                 except Exception:
                     self.handleError(item if isinstance(item, logging.LogRecord) else _NO_RECORD)
             if not lines:
