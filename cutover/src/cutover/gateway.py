@@ -28,6 +28,7 @@ from cutover.observe import (
     tag_request,
 )
 from cutover.own_paths import own_paths
+from cutover.publish import Publisher
 from cutover.routes import LegacyRoute, legacy_routes, new_routes
 from cutover.routing import Action, Decision, Router
 from cutover.settings import GatewaySettings
@@ -77,6 +78,7 @@ class Gateway:
         server_software: str | None = None,
         state_url: str | None = None,
         state_poll_interval: float = 1.0,
+        publish_interval: float = 2.0,
         admin_token: str | None = None,
         canary_key: str = "bearer,client",
         served_by_header: bool = False,
@@ -138,6 +140,8 @@ class Gateway:
             sides, canary_keys=canary_key, state_url=state_url, poll_interval=state_poll_interval
         )
         control = self.control
+        # Traffic and shadow evidence reach the state store from here (when there is one).
+        self.publisher = Publisher(publish_interval)
         self.metrics = GatewayMetrics(pool=self.bridge.pool, state_version=lambda: control.version)
         self._own_prefix = self.docs_prefix + "/"
         self.served_by_header = served_by_header
@@ -283,11 +287,13 @@ class Gateway:
         async def started() -> None:
             configure_access_log(self.access_log)
             await anyio.to_thread.run_sync(self.control.start)
+            self.publisher.start()
             if self._freeze_pending:
                 self._freeze_startup_heap()
 
         async def stopped() -> None:
             await self.shadow.stop()
+            await self.publisher.stop()
             await anyio.to_thread.run_sync(self.control.stop)
             self.bridge.close()
 

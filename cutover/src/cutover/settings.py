@@ -33,6 +33,8 @@ class GatewaySettings(BaseSettings):
         default=None, validation_alias=AliasChoices("CUTOVER_STATE_URL", "DATABASE_URL")
     )
     state_poll_interval: float = 1.0
+    # How often each process writes its traffic counts and shadow evidence to the state store.
+    publish_interval: float = Field(default=2.0, gt=0)
     # The admin API and every control-plane page are off while no token is set.
     admin_token: SecretStr | None = None
     canary_key: str = "bearer,client"
