@@ -2,7 +2,8 @@
 
 `cutover_state` holds the one version row, `cutover_overrides` the run-time modes,
 `cutover_history` the audit trail, `cutover_routes` what the gateways published and
-`cutover_processes` their heartbeats."""
+`cutover_processes` their heartbeats; `cutover_shadow_*` keep the shadow's evidence (counts per
+process and moment, mismatch groups, their exemplars, learned noise: `cutover.shadow.evidence`)."""
 
 from __future__ import annotations
 
@@ -106,4 +107,67 @@ processes_table = Table(
     Column("seen_at", UTCDateTime, nullable=False),
     Column("version", BigInteger, nullable=True),
     Column("healthy", Boolean, nullable=False),
+)
+
+# Shadow evidence: delta rows per process, summed over a window by whoever reads them.
+shadow_counts_table = Table(
+    "cutover_shadow_counts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("process_id", String(255), nullable=False),
+    Column("route", String(512), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    *(
+        Column(name, BigInteger, nullable=False, default=0)
+        for name in (
+            "compared",
+            "matched",
+            "mismatched",
+            "noise_only",
+            "candidate_error",
+            "timeout",
+            "dropped",
+            "not_shadowed",
+            "noise_runs",
+        )
+    ),
+    Index("ix_cutover_shadow_counts_route_at", "route", "at"),
+    Index("ix_cutover_shadow_counts_at", "at"),
+)
+
+shadow_groups_table = Table(
+    "cutover_shadow_groups",
+    metadata,
+    Column("route", String(512), primary_key=True),
+    Column("shape_id", String(32), primary_key=True),
+    Column("shape", Text, nullable=False),  # JSON list of `<path> <kind>` entries
+    Column("count", BigInteger, nullable=False),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("last_seen", UTCDateTime, nullable=False),
+)
+
+shadow_exemplars_table = Table(
+    "cutover_shadow_exemplars",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("route", String(512), nullable=False),
+    Column("shape_id", String(32), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("request", Text, nullable=False),  # JSON, redacted: method, path, query, headers, body
+    Column("primary_answer", Text, nullable=False),  # JSON, redacted: status, headers, body
+    Column("candidate_answer", Text, nullable=False),
+    Column("comparison", Text, nullable=False),  # JSON: Comparison.to_json()
+    Column("report", Text, nullable=False),  # the readable field-level diff
+    Index("ix_cutover_shadow_exemplars_group", "route", "shape_id", "id"),
+    Index("ix_cutover_shadow_exemplars_at", "at"),
+)
+
+shadow_noise_table = Table(
+    "cutover_shadow_noise",
+    metadata,
+    Column("route", String(512), primary_key=True),
+    Column("path", String(1024), primary_key=True),
+    Column("seen", BigInteger, nullable=False),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("last_seen", UTCDateTime, nullable=False),
 )

@@ -37,6 +37,7 @@ class ShadowCounts:
     timeout: int = 0
     dropped: int = 0
     not_shadowed: int = 0
+    noise_runs: int = 0  # times the answering side was run twice to learn noise
 
 
 @dataclass(slots=True)
@@ -185,6 +186,7 @@ class ShadowRunner:
             )
         except Exception:  # a second run that fails teaches nothing
             return
+        self._count(job.route).noise_runs += 1
         paths = await anyio.to_thread.run_sync(noise_paths, job.primary, again, rules)
         seen = self.noise.setdefault(job.route, {})
         for path in paths:
