@@ -90,6 +90,8 @@ class Gateway:
         shadow_queue_size: int = 256,
         shadow_max_body_size: int = 64 << 10,
         shadow_rules: Mapping[str, CompareRules] | None = None,
+        evidence_retention: float = 7 * 24 * 3600.0,
+        evidence_max_exemplars: int = 50,
         readiness_checks: Sequence[Callable[[], tuple[str, bool, str]]] = (),
     ) -> None:
         self.legacy = legacy
@@ -153,13 +155,22 @@ class Gateway:
             max_body_size=shadow_max_body_size,
             rules=shadow_rules,
         )
+        if self.control.store is not None:
+            from cutover.shadow.evidence_write import EvidenceWriter
+
+            self.evidence = EvidenceWriter(
+                self.shadow,
+                self.control.store,
+                retention=evidence_retention,
+                max_exemplars=evidence_max_exemplars,
+            )
+            self.publisher.add("shadow evidence", self.evidence.collect)
         self._own: dict[str, ASGIApp] = own_paths(
             self.docs_prefix,
             self.control,
             self.metrics,
             admin_token,
             [self.control.readiness, *readiness_checks],
-            self.shadow,
         )
         self.access_log = access_log
 

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import anyio.to_thread
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cutover.control.plane import ControlPlane
 from cutover.observe import GatewayMetrics, healthz, readyz
-from cutover.shadow.report import evidence_document
-from cutover.shadow.runner import ShadowRunner
 
 Check = Callable[[], tuple[str, bool, str]]
 
@@ -22,7 +19,6 @@ def own_paths(
     metrics: GatewayMetrics,
     admin_token: str | None,
     checks: Sequence[Check],
-    shadow: ShadowRunner | None = None,
 ) -> dict[str, ASGIApp]:
     """Exact paths, and `{prefix}/api/` for everything one level under it (only with a token)."""
     paths: dict[str, ASGIApp] = {
@@ -32,15 +28,11 @@ def own_paths(
     }
     if admin_token and control.store is not None:
         from cutover.control.api import AdminAPI
+        from cutover.shadow.report import diffs_endpoint
 
         api = AdminAPI(control.store, admin_token, prefix=f"{prefix}/api")
-        if shadow is not None:
-            runner = shadow
-
-            async def evidence(scope: Scope, body: bytes) -> dict[str, Any]:
-                return evidence_document(runner)
-
-            api.add_route("/shadow", "GET", evidence)
+        # Every process's shadow evidence, from the shared database.
+        api.add_route("/diffs", "GET", diffs_endpoint(control.store))
         paths[f"{prefix}/api/"] = api
     return paths
 

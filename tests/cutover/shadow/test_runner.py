@@ -136,8 +136,9 @@ async def test_shadow_answers_from_legacy_and_finds_the_one_differing_field() ->
     assert counts["GET /differs/{n}"].mismatched == 1
     [(key, group)] = gateway.shadow.groups.items()
     assert key == ("GET /differs/{n}", ("$.price changed",))
-    line, comparison = group.exemplars[0]
-    assert line == "GET /differs/1"
+    [exemplar] = group.pending
+    comparison = exemplar.comparison
+    assert exemplar.request_line == "GET /differs/1"
     assert [(d.path, d.primary, d.candidate) for d in comparison.differences] == [
         ("$.price", 10, 11)
     ]
@@ -229,13 +230,16 @@ async def test_the_evidence_is_served_to_the_admin_with_secrets_redacted(tmp_pat
         state_url=f"sqlite:///{tmp_path / 'state.db'}",
         admin_token="t0ken",
     )
+    assert gateway.control.store is not None
+    gateway.control.store.create_tables()
     gateway.shadow.noise_rate = 0
     await request(gateway, "GET", "/differs/7", headers={"authorization": "Bearer user-secret"})
     await settled(gateway)
-    refused = await request(gateway, "GET", "/_cutover/api/shadow")
+    await gateway.publisher.flush()
+    refused = await request(gateway, "GET", "/_cutover/api/diffs")
     assert refused.status_code == 401
     answer = await request(
-        gateway, "GET", "/_cutover/api/shadow", headers={"authorization": "Bearer t0ken"}
+        gateway, "GET", "/_cutover/api/diffs", headers={"authorization": "Bearer t0ken"}
     )
     assert answer.status_code == 200
     route = answer.json()["routes"]["GET /differs/{n}"]
@@ -243,5 +247,6 @@ async def test_the_evidence_is_served_to_the_admin_with_secrets_redacted(tmp_pat
     assert route["match_rate"] == 0
     [group] = route["groups"]
     assert group["shape"] == ["$.price changed"]
-    assert group["exemplars"][0]["request"] == "GET /differs/7"
+    request_document = group["exemplars"][0]["request"]
+    assert (request_document["method"], request_document["path"]) == ("GET", "/differs/7")
     assert "user-secret" not in answer.text

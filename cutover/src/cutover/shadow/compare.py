@@ -107,7 +107,7 @@ class Comparison:
     @property
     def shape_id(self) -> str:
         """A short stable key of `shape`, for a database column."""
-        return hashlib.sha256("\n".join(self.shape).encode()).hexdigest()[:16]
+        return shape_id(self.shape)
 
     def to_json(self) -> dict[str, Any]:
         """The comparison as a JSON object, for storage."""
@@ -125,6 +125,11 @@ class Comparison:
         if self.truncated:
             lines.append(f"... more differences (the first {len(self.differences)} shown)")
         return "\n".join(lines) if lines else "matched"
+
+
+def shape_id(shape: Sequence[str]) -> str:
+    """A short stable key of a mismatch shape (its sorted entries), for a database column."""
+    return hashlib.sha256("\n".join(shape).encode()).hexdigest()[:16]
 
 
 def compare(primary: Answer, candidate: Answer, rules: CompareRules = DEFAULT_RULES) -> Comparison:

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from cutover.control.engine import translated
+from cutover.control.status import timestamp
 from cutover.control.store import StateStore
 from cutover.control.tables import (
     shadow_counts_table,
@@ -44,7 +45,7 @@ class StoredExemplar:
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
-            "at": self.at.isoformat(),
+            "at": timestamp(self.at),
             "request": self.request,
             "primary": self.primary,
             "candidate": self.candidate,
@@ -70,8 +71,8 @@ class GroupEvidence:
             "shape": list(self.shape),
             "shape_id": self.shape_id,
             "count": self.count,
-            "first_seen": self.first_seen.isoformat(),
-            "last_seen": self.last_seen.isoformat(),
+            "first_seen": timestamp(self.first_seen),
+            "last_seen": timestamp(self.last_seen),
             "exemplars": [exemplar.to_json() for exemplar in self.exemplars],
         }
 
@@ -103,8 +104,8 @@ class NoiseEvidence:
             "runs": self.runs,
             "rate": self.rate,
             "suggested_ignore": self.suggested_ignore,
-            "first_seen": self.first_seen.isoformat(),
-            "last_seen": self.last_seen.isoformat(),
+            "first_seen": timestamp(self.first_seen),
+            "last_seen": timestamp(self.last_seen),
         }
 
 

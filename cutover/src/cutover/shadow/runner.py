@@ -10,6 +10,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import anyio.to_thread
@@ -17,6 +18,7 @@ from starlette.types import ASGIApp, Message, Scope
 
 from cutover.shadow.answer import Answer
 from cutover.shadow.compare import DEFAULT_RULES, CompareRules, Comparison, compare, noise_paths
+from cutover.shadow.exemplar import Exemplar
 
 logger = logging.getLogger("cutover.shadow")
 
@@ -42,11 +44,12 @@ class ShadowCounts:
 
 @dataclass(slots=True)
 class MismatchGroup:
-    """Mismatches of one route with the same shape, and a few of them in full."""
+    """Mismatches of one route with the same shape: how many, and a few of the latest in full
+    until the evidence writer takes them (`pending`, at most MAX_EXEMPLARS)."""
 
     shape: tuple[str, ...]
     count: int = 0
-    exemplars: list[tuple[str, Comparison]] = field(default_factory=list)
+    pending: list[Exemplar] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +151,7 @@ class ShadowRunner:
         counts = self._count(job.route)
         try:
             candidate = await asyncio.wait_for(
-                _replay(job.candidate_app, job.scope, job.body), self.timeout
+                replay(job.candidate_app, job.scope, job.body), self.timeout
             )
         except TimeoutError:
             counts.timeout += 1
@@ -176,13 +179,13 @@ class ShadowRunner:
                 (job.route, comparison.shape), MismatchGroup(comparison.shape)
             )
         group.count += 1
-        if len(group.exemplars) < MAX_EXEMPLARS:
-            group.exemplars.append((_request_line(job.scope), comparison))
+        if len(group.pending) < MAX_EXEMPLARS:
+            group.pending.append(_exemplar(job, candidate, comparison))
 
     async def _learn_noise(self, job: ShadowJob, rules: CompareRules) -> None:
         try:
             again = await asyncio.wait_for(
-                _replay(job.primary_app, job.scope, job.body), self.timeout
+                replay(job.primary_app, job.scope, job.body), self.timeout
             )
         except Exception:  # a second run that fails teaches nothing
             return
@@ -193,12 +196,23 @@ class ShadowRunner:
             seen[path] = seen.get(path, 0) + 1
 
 
-def _request_line(scope: Scope) -> str:
-    query = scope.get("query_string", b"")
-    return f"{scope['method']} {scope['path']}" + (f"?{query.decode('latin-1')}" if query else "")
+def _exemplar(job: ShadowJob, candidate: Answer, comparison: Comparison) -> Exemplar:
+    scope = job.scope
+    return Exemplar(
+        job.route,
+        datetime.now(UTC),
+        scope["method"],
+        scope["path"],
+        scope.get("query_string", b""),
+        scope["headers"],
+        job.body,
+        job.primary,
+        candidate,
+        comparison,
+    )
 
 
-async def _replay(app: ASGIApp, scope: Scope, body: bytes) -> Answer:
+async def replay(app: ASGIApp, scope: Scope, body: bytes) -> Answer:
     """Run `app` on a copy of the request and record its whole answer."""
     messages: list[Message] = []
     delivered = False
