@@ -46,6 +46,9 @@ class GatewaySettings(BaseSettings):
     shadow_concurrency: int = 4
     shadow_queue_size: int = 256
     shadow_max_body_size: int = 64 << 10
+    # Shadow evidence in the state store: kept this many seconds, this many exemplars a route.
+    evidence_retention: float = Field(default=7 * 24 * 3600.0, gt=0)
+    evidence_max_exemplars: int = Field(default=50, ge=1)
 
     @field_validator("max_body_size", "legacy_queue_size", "legacy_queue_timeout", mode="before")
     @classmethod

@@ -2,7 +2,8 @@
 
 `cutover routes --app gateway:app` lists the routes; `init-state`, `switch`, `status` and
 `history` work on the state store every gateway process follows (`--state-url`, else
-`CUTOVER_STATE_URL`, else `DATABASE_URL`).
+`CUTOVER_STATE_URL`, else `DATABASE_URL`); `diffs` shows the shadow evidence kept there and
+`replay` re-sends a route's stored mismatches to both sides of `--app`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from cutover.cli import history, init_state, routes, status, switch
+from cutover.cli import diffs, history, init_state, replay, routes, status, switch
 from cutover.cli.common import CommandError, Runner
 from cutover.cli.routes import AppLoadError, format_json, format_table, load_gateway
 from cutover.control.modes import ModeRefused
@@ -27,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    for command in (routes, init_state, switch, status, history):
+    for command in (routes, init_state, switch, status, history, diffs, replay):
         command.register(commands)
     return parser
 
