@@ -27,12 +27,18 @@ PRICE, STAMPED, SLOW, BOOM, SECRET = (
 )
 ROUTES = (PRICE, STAMPED, SLOW, BOOM, SECRET)
 _FIXED = {"on": False}
+_SLOW = {"on": False}
 SEEN_AUTHORIZATION: list[str | None] = []
 
 
 def fix(on: bool = True) -> None:
     """Make the port answer /price as legacy does (the developer's fix)."""
     _FIXED["on"] = on
+
+
+def slow_price(on: bool = True) -> None:
+    """Make the port's /price sleep past any replay timeout."""
+    _SLOW["on"] = on
 
 
 def fixed() -> bool:
@@ -73,6 +79,8 @@ def make_new() -> FastAPI:
     @app.get("/price/{n}")
     async def price(n: int, request: Request) -> dict[str, Any]:
         SEEN_AUTHORIZATION.append(request.headers.get("authorization"))
+        if _SLOW["on"]:
+            await asyncio.sleep(5)
         if fixed():
             return {"n": n, "price": 10, "name": "widget"}
         return {"n": n, "price": 11, "name": "widget" if n < 100 else "Widget"}
