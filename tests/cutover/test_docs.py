@@ -74,3 +74,17 @@ def test_relocating_docs_twice_changes_nothing() -> None:
 def test_an_empty_docs_prefix_is_refused() -> None:
     with pytest.raises(ValueError, match="docs_prefix"):
         Gateway(make_legacy(), make_new(), docs_prefix="/")
+
+
+def test_every_gateway_setting_has_a_row_in_the_readme_configuration_table() -> None:
+    import re
+    from pathlib import Path
+
+    from cutover.settings import GatewaySettings
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    table = "\n".join(line for line in readme.splitlines() if line.startswith("| `CUTOVER_"))
+    documented = set(re.findall(r"`(CUTOVER_[A-Z_]+)`", table))
+    variables = {f"CUTOVER_{name.upper()}" for name in GatewaySettings.model_fields}
+    assert {"CUTOVER_EVIDENCE_RETENTION", "CUTOVER_EVIDENCE_MAX_EXEMPLARS"} <= variables
+    assert sorted(variables - documented) == []
