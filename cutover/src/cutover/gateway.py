@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 from cutover.asgi import AnsweringSend, route_path, without_body
 from cutover.control.modes import Mode, RouteMode
 from cutover.control.plane import ControlPlane, endpoint_defaults, route_sides
+from cutover.dispatch import HINT, NativeDispatch
 from cutover.docs import normalise_prefix, relocate_docs
 from cutover.flask_answers import method_not_allowed, options_response, send_response, with_allow
 from cutover.inventory import Inventory, build_inventory, log_findings
@@ -123,11 +124,18 @@ class Gateway:
         if new is not None:
             docs_paths = relocate_docs(new, self.docs_prefix)
         new_side = new_routes(new.router.routes) if new is not None else []
+        self.native = NativeDispatch(new) if new is not None else None
         automatic_options = True
         if config and "PROVIDE_AUTOMATIC_OPTIONS" in getattr(legacy, "default_config", ()):
             # Flask 3.1 added the setting; older Flask always adds OPTIONS, whatever it says.
             automatic_options = bool(config.get("PROVIDE_AUTOMATIC_OPTIONS", True))
-        self.router = Router(new_side, legacy_side, legacy_map, automatic_options=automatic_options)
+        self.router = Router(
+            new_side,
+            legacy_side,
+            legacy_map,
+            automatic_options=automatic_options,
+            locate=self.native.locate if self.native is not None else None,
+        )
         self._decisions = self.router.decisions  # read first, so a cached decision is one lookup
         documented = [route for route in new_side if route.path not in docs_paths]
         self.inventory: Inventory = build_inventory(legacy_side, documented)
@@ -236,6 +244,8 @@ class Gateway:
                 return
             # `is` against module constants: an Enum member looked up on its class costs more.
             if action is _NEW:
+                if decision.native is not None:
+                    scope[HINT] = decision.native
                 await serve_within(self._new_app, self.max_body_size, scope, receive, answer.send)
             elif action is _LEGACY:
                 allow = decision.allow
@@ -246,7 +256,7 @@ class Gateway:
                 await serve_within(
                     self._new_app,
                     self.max_body_size,
-                    {**scope, "method": "GET"},
+                    {**scope, "method": "GET", HINT: decision.native},
                     receive,
                     without_body(answer.send),
                 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,10 +49,15 @@ class Decision:
     route: str | None = None
     template: str | None = None
     both: bool = False
+    native: Any = None  # where the new app's router starts for it (`cutover.dispatch`)
     side: str = field(init=False)  # who answers without a mode: new, legacy or the gateway
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "side", _SIDE[self.action])
+
+
+def _nowhere(method: str, path: str) -> None:
+    return None
 
 
 LEGACY = Decision(Action.LEGACY)
@@ -83,7 +88,9 @@ class Router:
         *,
         automatic_options: bool = True,
         cache_size: int = DEFAULT_CACHE_SIZE,
+        locate: Callable[[str, str], Any] | None = None,
     ) -> None:
+        self._locate = locate or _nowhere
         self._new_methods: dict[str, set[str] | None] = {}
         for route in new:
             known = self._new_methods.get(route.key, set())
@@ -200,6 +207,7 @@ class Router:
                 route=route_id(listed, template),
                 template=template,
                 both=self._legacy_serves(path, method),
+                native=self._locate(method, path),
             )
         if (
             method == "HEAD"
@@ -212,6 +220,7 @@ class Router:
                 route=route_id("GET", template),
                 template=template,
                 both=self._legacy_serves(path, method),
+                native=self._locate("GET", path),
             )
         if method == "OPTIONS" and self._legacy is not None:
             return self._options(path)
