@@ -79,10 +79,10 @@ class AnsweringSend:
         # A plain function handing back the real send's awaitable: no coroutine of its own.
         if message["type"] == "http.response.start":
             self.status = message["status"]
-            headers = list(message.get("headers", ()))
+            headers = message.get("headers", ())
             for name, _ in headers:
-                if name.lower() == b"x-request-id":
+                if len(name) == 12 and name.lower() == b"x-request-id":
                     headers = [h for h in headers if h[0].lower() != b"x-request-id"]
                     break
-            message = {**message, "headers": headers + self._extra}
+            message = {**message, "headers": [*headers, *self._extra]}
         return self._send(message)

@@ -19,6 +19,7 @@ from cutover.observe.request_id import (
     request_id,
     response_with_request_id,
     send_with_request_id,
+    tag_request,
     with_request_id,
 )
 from cutover.wsgi import build_environ
@@ -114,12 +115,27 @@ def test_a_forked_worker_does_not_repeat_its_parents_ids() -> None:
     assert child_id != new_request_id()
 
 
-def test_reseeding_changes_the_stream() -> None:
-    state = request_id_module._generator.getstate()
-    expected = new_request_id()
-    request_id_module._generator.setstate(state)
+def test_reseeding_drops_the_ids_drawn_before_the_fork() -> None:
+    new_request_id()  # the pool now holds ids drawn in this process
+    expected = request_id_module._pool[-1]
     request_id_module._reseed()
+    assert request_id_module._pool == []
     assert new_request_id() != expected
+
+
+def test_ids_are_unique_across_blocks() -> None:
+    ids = {new_request_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    assert all(GENERATED.fullmatch(rid) for rid in ids)
+
+
+def test_tagging_tags_the_requests_own_scope_without_copying() -> None:
+    scope = http_scope([(b"host", b"x")])
+    state = scope["state"]
+    tagged, rid = tag_request(scope)
+    assert tagged is scope and tagged["state"] is state
+    assert scope["headers"] == [(b"host", b"x"), (b"x-request-id", rid)]
+    assert state["request_id"] == rid.decode()
 
 
 def test_the_scope_carries_the_id_once_and_the_servers_scope_is_untouched() -> None:
