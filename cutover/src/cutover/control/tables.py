@@ -3,7 +3,9 @@
 `cutover_state` holds the one version row, `cutover_overrides` the run-time modes,
 `cutover_history` the audit trail, `cutover_routes` what the gateways published and
 `cutover_processes` their heartbeats; `cutover_shadow_*` keep the shadow's evidence (counts per
-process and moment, mismatch groups, their exemplars, learned noise: `cutover.shadow.evidence`)."""
+process and moment, mismatch groups, their exemplars, learned noise: `cutover.shadow.evidence`);
+`cutover_traffic` each process's request counts per route and side (`cutover.observe.traffic`)
+and `cutover_promotions` the evidence-gated promotions with their driver's lease."""
 
 from __future__ import annotations
 
@@ -170,4 +172,63 @@ shadow_noise_table = Table(
     Column("seen", BigInteger, nullable=False),
     Column("first_seen", UTCDateTime, nullable=False),
     Column("last_seen", UTCDateTime, nullable=False),
+)
+
+TRAFFIC_BUCKETS = 14  # len(LATENCY_BUCKETS) + 1; a test keeps the two equal
+traffic_table = Table(
+    "cutover_traffic",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("process_id", String(255), nullable=False),
+    Column("route", String(512), nullable=False),
+    Column("side", String(16), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("requests", BigInteger, nullable=False),
+    Column("errors", BigInteger, nullable=False),
+    Column("seconds", Float, nullable=False),
+    # b0..b13: answers within each bound of `cutover.observe.metrics.LATENCY_BUCKETS`, then +Inf.
+    *(Column(f"b{index}", BigInteger, nullable=False) for index in range(TRAFFIC_BUCKETS)),
+    Index("ix_cutover_traffic_route_at", "route", "at"),
+    Index("ix_cutover_traffic_at", "at"),
+)
+
+promotions_table = Table(
+    "cutover_promotions",
+    metadata,
+    Column("route", String(512), primary_key=True),
+    Column("steps", String(255), nullable=False),
+    Column("step", Integer, nullable=False),
+    Column("step_started_at", UTCDateTime, nullable=False),
+    Column("interval", Float, nullable=False),
+    Column("max_error_rate_increase", Float, nullable=False),
+    Column("max_p99_ratio", Float, nullable=False),
+    Column("max_mismatch_rate", Float, nullable=False),
+    Column("min_samples", Integer, nullable=False),
+    Column("state", String(32), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("actor", String(255), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("version", BigInteger, nullable=False),  # of the switch the promotion last made
+    Column("leader", String(255), nullable=True),
+    Column("lease_expires_at", UTCDateTime, nullable=True),
+)
+
+# What the gateway learned of each route's answers for the OpenAPI document (`cutover.openapi`):
+# a few sampled requests per route and status, schemas inferred and examples redacted.
+openapi_samples_table = Table(
+    "cutover_openapi_samples",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("route", String(512), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("content_type", String(255), nullable=True),
+    Column("response_schema", Text, nullable=True),  # JSON Schema of the body, as JSON
+    Column("response_example", Text, nullable=True),  # the body, redacted, as JSON
+    Column("request_content_type", String(255), nullable=True),
+    Column("request_schema", Text, nullable=True),
+    Column("request_example", Text, nullable=True),
+    Index("ix_cutover_openapi_samples_route_status", "route", "status", "id"),
 )

@@ -87,15 +87,15 @@ class GatewayMetrics:
         self.pool = pool
         self.state_version = state_version
         self.multiprocess_dir = multiprocess_dir()
-        self._tally: RequestTally | None = None
+        # Plain counters on the loop, in every mode: the traffic the state store is given.
+        self.tally = RequestTally(LATENCY_BUCKETS, LABELS, UNMATCHED, METHODS, OTHER_METHOD)
         self._children: dict[_Key, _Children] = {}
         self._files: FileGauges | None = None
         if self.multiprocess_dir is None:
-            # One process: plain counters on the loop, made into families when scraped.
-            self._tally = RequestTally(LATENCY_BUCKETS, LABELS, UNMATCHED, METHODS, OTHER_METHOD)
-            self.registry.register(self._tally)
+            # One process: the tally is the metrics too, made into families when scraped.
+            self.registry.register(self.tally)
             # The request path calls the tally itself: one call per request, no lock.
-            self.observe = self._tally.observe  # type: ignore[method-assign]
+            self.observe = self.tally.observe  # type: ignore[method-assign]
             self.registry.register(ScrapeTimeCollector(self))
             return
         self._requests = Counter(
@@ -125,6 +125,7 @@ class GatewayMetrics:
         """Count one answered request: route is its template (None when nothing matched, never
         the raw path), mode the mode's name (a canary's percentage belongs in the access log:
         as a label each new percentage would start new series)."""
+        self.tally.observe(route, method, side, mode, status, seconds)
         if method not in METHODS:
             method = OTHER_METHOD
         key = (route, method, side, mode, status)

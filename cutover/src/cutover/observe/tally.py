@@ -57,6 +57,17 @@ class RequestTally(Collector):
         series.total += seconds
         series.buckets[bisect_left(self._bounds, seconds)] += 1
 
+    @property
+    def bounds(self) -> tuple[float, ...]:
+        return self._bounds
+
+    def totals(self) -> dict[_Key, tuple[int, float, tuple[int, ...]]]:
+        """Every series' running count, total seconds and bucket counts (+Inf last), copied
+        on the event loop, for `cutover.observe.traffic` to take deltas from."""
+        return {
+            key: (one.count, one.total, tuple(one.buckets)) for key, one in self._series.items()
+        }
+
     def describe(self) -> list[Metric]:
         return list(self._families({}))
 
