@@ -28,6 +28,8 @@ from cutover.observe import (
     log_access,
     tag_request,
 )
+from cutover.openapi.sampling import ResponseSampler
+from cutover.openapi.serve import OpenAPISource
 from cutover.own_paths import own_paths
 from cutover.publish import Publisher
 from cutover.routes import LegacyRoute, legacy_routes, new_routes
@@ -93,6 +95,8 @@ class Gateway:
         shadow_rules: Mapping[str, CompareRules] | None = None,
         evidence_retention: float = 7 * 24 * 3600.0,
         evidence_max_exemplars: int = 50,
+        openapi_sample_every: int = 100,
+        openapi_max_samples: int = 50,
         readiness_checks: Sequence[Callable[[], tuple[str, bool, str]]] = (),
     ) -> None:
         self.legacy = legacy
@@ -182,12 +186,25 @@ class Gateway:
                 max_exemplars=evidence_max_exemplars,
             )
             self.publisher.add("shadow evidence", self.evidence.collect)
+        # The OpenAPI document of both sides, and the answers it learns from (cutover.openapi).
+        self.openapi = OpenAPISource(legacy, new, self.inventory, self.control)
+        self.samples = ResponseSampler(openapi_sample_every)
+        self._sample_due = self.samples.due
+        if self.control.store is not None and openapi_sample_every:
+            from cutover.openapi.samples import SampleCollector
+
+            # The tally's statuses not sampled yet make their route's next request sampled.
+            collector = SampleCollector(
+                self.samples, self.control.store, self.metrics.tally, openapi_max_samples
+            )
+            self.publisher.add("openapi samples", collector)
         self._own: dict[str, ASGIApp] = own_paths(
             self.docs_prefix,
             self.control,
             self.metrics,
             admin_token,
             [self.control.readiness, *readiness_checks],
+            self.openapi,
         )
         self.access_log = access_log
 
@@ -231,6 +248,10 @@ class Gateway:
                 side = "legacy"
             shadowed = choice.shadows and self.shadow.wants(decision.route or "", method)
         scope, rid = tag_request(scope)
+        if left := self._sample_due.get(decision.route, 0):  # 0: this one is sampled
+            self._sample_due[decision.route] = left - 1
+        else:
+            receive, send = self.samples.start(decision.route, scope, receive, send)
         answer = AnsweringSend(send, rid, _SERVED_BY[side] if self.served_by_header else None)
         try:
             if shadowed:

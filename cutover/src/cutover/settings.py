@@ -49,6 +49,9 @@ class GatewaySettings(BaseSettings):
     # Shadow evidence in the state store: kept this many seconds, this many exemplars a route.
     evidence_retention: float = Field(default=7 * 24 * 3600.0, gt=0)
     evidence_max_exemplars: int = Field(default=50, ge=1)
+    # The OpenAPI document's learning: a route's first requests, then 1 in N (0: off); kept.
+    openapi_sample_every: int = Field(default=100, ge=0)
+    openapi_max_samples: int = Field(default=50, ge=1)
 
     @field_validator("max_body_size", "legacy_queue_size", "legacy_queue_timeout", mode="before")
     @classmethod

@@ -214,3 +214,21 @@ promotions_table = Table(
     Column("leader", String(255), nullable=True),
     Column("lease_expires_at", UTCDateTime, nullable=True),
 )
+
+# What the gateway learned of each route's answers for the OpenAPI document (`cutover.openapi`):
+# a few sampled requests per route and status, schemas inferred and examples redacted.
+openapi_samples_table = Table(
+    "cutover_openapi_samples",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("route", String(512), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("content_type", String(255), nullable=True),
+    Column("response_schema", Text, nullable=True),  # JSON Schema of the body, as JSON
+    Column("response_example", Text, nullable=True),  # the body, redacted, as JSON
+    Column("request_content_type", String(255), nullable=True),
+    Column("request_schema", Text, nullable=True),
+    Column("request_example", Text, nullable=True),
+    Index("ix_cutover_openapi_samples_route_status", "route", "status", "id"),
+)
