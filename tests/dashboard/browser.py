@@ -92,3 +92,41 @@ def wait_for(done: Callable[[], Any], what: str, timeout: float = 15.0) -> Any:
         if time.monotonic() > deadline:
             raise AssertionError(f"not seen within {timeout:g} s: {what}")
         time.sleep(0.1)
+
+
+def switch_in_browser(
+    driver: WebDriver, url: str, route: str, mode: str, reason: str, percent: str = ""
+) -> None:
+    """Switch `route` from its page as a person would: choose, give the reason, confirm."""
+    from urllib.parse import quote
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    driver.get(f"{url}/_cutover/route?route={quote(route)}")
+    Select(driver.find_element(By.ID, "switch-mode")).select_by_value(mode)
+    if percent:
+        field = driver.find_element(By.ID, "switch-percent")
+        field.clear()
+        field.send_keys(percent)
+    driver.find_element(By.ID, "switch-reason").send_keys(reason)
+    driver.find_element(By.ID, "switch-review").click()
+    wait_for(lambda: driver.find_elements(By.ID, "confirm"), "the confirmation step")[0].click()
+    wait_for(lambda: driver.find_elements(By.ID, "done"), f"{route} switched to {mode}")
+
+
+def full_page_screenshot(driver: WebDriver, path: Path) -> None:
+    """The whole document as a PNG, beyond the window's height (Chromium's DevTools)."""
+    import base64
+
+    metrics = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})  # type: ignore[attr-defined]
+    size = metrics["cssContentSize"]
+    shot = driver.execute_cdp_cmd(  # type: ignore[attr-defined]
+        "Page.captureScreenshot",
+        {
+            "format": "png",
+            "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1},
+        },
+    )
+    path.write_bytes(base64.b64decode(shot["data"]))
