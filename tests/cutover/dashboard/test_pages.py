@@ -156,7 +156,7 @@ async def test_a_switch_is_confirmed_then_applied_with_its_reason(state_url: str
         csrf = hidden(page.text, "csrf")
         form = {"csrf": csrf, "route": ITEM, "mode": "canary", "percent": "25"}
         no_reason = await client.post("/_cutover/switch", data={**form, "reason": "  "})
-        assert no_reason.status_code == 400 and "needs a reason" in no_reason.text
+        assert no_reason.status_code == 400 and "reason is needed" in no_reason.text
         reason = "try <script>alert(1)</script>"
         confirm = await client.post("/_cutover/switch", data={**form, "reason": reason})
         assert confirm.status_code == 200
@@ -245,3 +245,33 @@ async def test_no_dashboard_without_a_state_store() -> None:
     gateway = Gateway(make_legacy(), make_new(), admin_token=TOKEN, access_log=False)
     async with client_of(gateway) as client:
         assert (await client.get("/_cutover/")).status_code == 404
+
+
+async def test_a_promotion_is_started_and_stopped_with_confirmations(state_url: str) -> None:
+    gateway = gateway_on(state_url)
+    async with client_of(gateway) as client:
+        await log_in(client)
+        page = await client.get("/_cutover/route", params={"route": ITEM})
+        assert 'id="promote-start-form"' in page.text
+        form = {"csrf": hidden(page.text, "csrf"), "route": ITEM, "action": "start"}
+        form |= {"steps": "5,50,100", "interval": "30", "reason": "canary from the dashboard"}
+        bad = await client.post("/_cutover/promote", data={**form, "steps": "50,5"})
+        assert bad.status_code == 400
+        confirm = await client.post("/_cutover/promote", data=form)
+        assert f"Promote {ITEM} through canary 5,50,100 %" in confirm.text
+        started = await client.post("/_cutover/promote", data={**form, "confirm": "yes"})
+        assert started.status_code == 303
+        store = gateway.control.store
+        assert store is not None
+        (change,) = store.history(ITEM)
+        assert (change.after, change.actor) == (RouteMode(Mode.CANARY, 5), "dashboard")
+        page = await client.get(started.headers["location"])
+        assert "running" in page.text and 'id="promote-stop-form"' in page.text
+        stop = {"csrf": form["csrf"], "route": ITEM, "action": "stop", "reason": "enough"}
+        assert "Stop the promotion" in (await client.post("/_cutover/promote", data=stop)).text
+        stopped = await client.post("/_cutover/promote", data={**stop, "confirm": "yes"})
+        assert stopped.status_code == 303
+        page = await client.get(stopped.headers["location"])
+        assert "cancelled" in page.text and 'id="promote-start-form"' in page.text
+        forged = await client.post("/_cutover/promote", data={**form, "csrf": "x"})
+        assert forged.status_code == 403

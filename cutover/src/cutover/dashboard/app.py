@@ -245,7 +245,6 @@ class Dashboard:
             row=detail.row,
             error=error,
             done=request.arg("done"),
-            promotions=self.controls.promotions_enabled,
         )
 
     async def _processes(self, request: Request, session: Session, send: Send) -> None:

@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cutover.control.modes import Change, Mode, ProcessReport
+from cutover.control.promote import Promotions
+from cutover.control.promotion import Promotion
 from cutover.control.status import status_document, status_summary
 from cutover.control.store import StateStore, now
 from cutover.dashboard.progress import Progress, hourly_share, progress
@@ -81,7 +83,7 @@ class RouteDetail:
     groups: list[GroupEvidence]
     noise: list[NoiseEvidence]
     history: list[Change]
-    promotion: dict[str, Any] | None = None
+    promotion: Promotion | None = None  # the route's last one, whatever its state
     modes: list[str] = field(default_factory=list)
 
 
@@ -149,6 +151,7 @@ def route_detail(store: StateStore, route: str) -> RouteDetail | None:
         groups=evidence.groups(route),
         noise=evidence.noise(route),
         history=store.history(route, ROUTE_HISTORY),
+        promotion=Promotions(store).get(route),
         modes=switchable_modes(row.legacy, row.new),
     )
 
