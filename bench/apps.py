@@ -1,16 +1,18 @@
 """Tiny apps and compositions the benchmark serves, each an import string for uvicorn/gunicorn."""
 
+import asyncio
 import tempfile
 from pathlib import Path
 from typing import Any, cast
 
 from a2wsgi import WSGIMiddleware
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
 
 import legacy_flask
 import new_fastapi
+from bench.scenarios import SHADOW_TOKEN
 from cutover import Gateway
 from cutover.wsgi import WSGIBridge
 
@@ -84,3 +86,93 @@ def reference_legacy() -> Any:
 def reference_native() -> Any:
     """The reference app with its FastAPI ports: ported routes are served natively."""
     return Gateway(legacy_flask.create_app(), new_fastapi.create_app(), **CONTROL_PLANE)
+
+
+# ---------------------------------------------------------------- shadow traffic (issue 11)
+#
+# Two routes on both sides, `GET /shadowed` (tiny JSON) and `GET /shadowed-large` (1 MB JSON):
+# Flask answers them (the primary, in `legacy` and `shadow` alike), FastAPI is the candidate
+# replayed once the client has its answer. Factories (`uvicorn --factory`), so that the other
+# scenarios' processes never build these gateways nor the 1 MB bodies.
+
+SHADOW_ROUTES = ("GET /shadowed", "GET /shadowed-large")
+SHADOW_TIMEOUT = 1.0  # the slow candidate sleeps 2 s: every replay of it times out
+SLOW_CANDIDATE_SECONDS = 2.0
+SAMPLED_RATE = 0.1
+SHADOW_STATE_URL = f"sqlite:///{Path(tempfile.gettempdir()) / 'cutover-bench-shadow-state.db'}"
+
+
+def shadow_flask(large: bytes) -> Flask:
+    """The primary: Flask's tiny JSON answer, and the 1 MB body as Flask's jsonify writes it."""
+    app = Flask("bench_shadow_legacy")
+
+    @app.get("/shadowed")
+    def shadowed() -> ResponseReturnValue:
+        return jsonify(ok=True)
+
+    @app.get("/shadowed-large")
+    def shadowed_large() -> ResponseReturnValue:
+        return app.response_class(large, mimetype="application/json")
+
+    return app
+
+
+def shadow_fastapi(candidate: str, large: bytes) -> FastAPI:
+    """The candidate: `ok` answers the same value in other bytes (as real ports do), `slow`
+    sleeps 2 s first (async), `failing` raises."""
+    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+
+    @app.get("/shadowed")
+    async def shadowed() -> dict[str, bool]:
+        if candidate == "slow":
+            await asyncio.sleep(SLOW_CANDIDATE_SECONDS)
+        elif candidate == "failing":
+            raise RuntimeError("bench: the shadow candidate fails")
+        return {"ok": True}
+
+    @app.get("/shadowed-large")
+    async def shadowed_large() -> Response:
+        return Response(large, media_type="application/json")
+
+    return app
+
+
+def shadow_gateway(mode: str, candidate: str = "ok", **options: Any) -> Gateway:
+    """Both routes in `mode` (`default_modes`), the control plane on (its own state store, and
+    the admin API the runner reads the shadow counters from), the slow candidate timing out."""
+    from bench.compare_bench import fastapi_bytes, flask_bytes, payload
+
+    value = payload()  # bench/compare_bench.py's body: 5,000 objects of ten fields, 1.14 MB
+    return Gateway(
+        shadow_flask(flask_bytes(value)),
+        shadow_fastapi(candidate, fastapi_bytes(value)),
+        default_modes=dict.fromkeys(SHADOW_ROUTES, mode),
+        shadow_timeout=SHADOW_TIMEOUT,
+        admin_token=SHADOW_TOKEN,
+        **{**CONTROL_PLANE, "state_url": SHADOW_STATE_URL, **options},
+    )
+
+
+def shadow_legacy() -> Gateway:
+    """The baseline: the routes in `legacy`, nothing replayed."""
+    return shadow_gateway("legacy")
+
+
+def shadow_matching() -> Gateway:
+    """`shadow`, every request replayed (sample rate 1) to a candidate answering the same."""
+    return shadow_gateway("shadow")
+
+
+def shadow_sampled() -> Gateway:
+    """`shadow` with `shadow_sample_rate=0.1`: one request in ten replayed."""
+    return shadow_gateway("shadow", shadow_sample_rate=SAMPLED_RATE)
+
+
+def shadow_slow() -> Gateway:
+    """`shadow` to a candidate that sleeps 2 s, past the 1 s shadow timeout."""
+    return shadow_gateway("shadow", "slow")
+
+
+def shadow_failing() -> Gateway:
+    """`shadow` to a candidate that raises."""
+    return shadow_gateway("shadow", "failing")

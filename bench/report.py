@@ -9,18 +9,32 @@ import json
 import os
 import platform
 import re
+import statistics
 import subprocess
 from importlib import metadata
 from pathlib import Path
 
 from bench.runner import CONNECTIONS, Options
-from bench.scenarios import Result, Status
+from bench.scenarios import SHADOW_GROUPS, Result, Status
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
 README = BENCH_DIR / "README.md"
 START_MARK = "<!-- results:start -->"
 END_MARK = "<!-- results:end -->"
+# The shadow groups' results live in their own section ("Shadow traffic cost"), so that running
+# one set never erases the other's.
+SHADOW_MARKS = ("<!-- shadow-results:start -->", "<!-- shadow-results:end -->")
+SHADOW_TITLE = "Shadow traffic cost"
+# The counters shown, in the admin API's names, with their column titles.
+SHADOW_COUNTERS = {
+    "compared": "compared",
+    "matched": "matched",
+    "timeout": "timeout",
+    "candidate_error": "candidate error",
+    "dropped": "dropped",
+    "not_shadowed": "not shadowed",
+}
 PACKAGES = (
     "fastapi",
     "starlette",
@@ -88,6 +102,49 @@ def table(results: list[Result]) -> list[str]:
     return rows
 
 
+def spread(values: list[float], spec: str, suffix: str = "") -> str:
+    """`median (min-max)` of a scenario's rounds; the median alone for one round."""
+    if not values:
+        return "—"
+    mid = statistics.median(values)
+    if len(values) == 1:
+        return f"{mid:{spec}}{suffix}"
+    return f"{mid:{spec}}{suffix} ({min(values):{spec}}-{max(values):{spec}})"
+
+
+def shadow_table(results: list[Result]) -> list[str]:
+    """A shadow group's tables: each number as median (min-max) over the rounds, the ratios
+    against legacy round by round (each round ran both side by side), then the counters."""
+    rows = [
+        "| scenario | req/s | p50 | p99 | max RSS"
+        " | req/s vs legacy | p50 vs legacy | target | met |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for r in results:
+        numbers = {key: [float(x[key]) for x in r.rounds] for key in ("rps", "p50_ms", "p99_ms")}
+        rss = r.rss_kib / 1024 if r.rss_kib else None
+        rows.append(
+            f"| {r.name} | {spread(numbers['rps'], ',.0f')} | {spread(numbers['p50_ms'], '.2f')} ms"
+            f" | {spread(numbers['p99_ms'], '.1f')} ms | {fmt(rss, '.0f', ' MiB')}"
+            f" | {spread(r.round_ratios, '.2f', 'x')} | {spread(r.round_p50_ratios, '.2f', 'x')}"
+            f" | {r.target or '—'} | {met_text(r)} |"
+        )
+    rows += [
+        "",
+        "| scenario (counters per measured run, median) | requests | "
+        + " | ".join(SHADOW_COUNTERS.values())
+        + " |",
+        "|---|" + "---:|" * (len(SHADOW_COUNTERS) + 1),
+    ]
+    for r in results:
+        if r.status is not Status.OK:
+            continue
+        requests = statistics.median(float(x["requests"]) for x in r.rounds)
+        cells = " | ".join(fmt(r.shadow.get(key), ",.0f") for key in SHADOW_COUNTERS)
+        rows.append(f"| {r.name} | {requests:,.0f} | {cells} |")
+    return rows
+
+
 def render(results: list[Result], info: dict[str, str], opts: Options) -> str:
     """The generated results section of bench/README.md."""
     pin = (
@@ -109,7 +166,8 @@ def render(results: list[Result], info: dict[str, str], opts: Options) -> str:
     ]
     for group in dict.fromkeys(r.group for r in results):
         members = [r for r in results if r.group == group]
-        lines += [f"### {group}", "", *table(members), ""]
+        rows = shadow_table(members) if group in SHADOW_GROUPS else table(members)
+        lines += [f"### {group}", "", *rows, ""]
         notes = [r for r in members if r.status is not Status.OK]
         lines += [f"- {r.name}: {r.status.value}: {r.detail.splitlines()[0]}" for r in notes]
         if notes:
@@ -117,14 +175,32 @@ def render(results: list[Result], info: dict[str, str], opts: Options) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def update_readme(section: str) -> None:
-    """Replace bench/README.md's generated section, leaving the hand-written text around it."""
-    text = README.read_text() if README.exists() else f"# Benchmarks\n\n{START_MARK}\n{END_MARK}\n"
-    if START_MARK not in text or END_MARK not in text:
-        text = text.rstrip() + f"\n\n## Results\n\n{START_MARK}\n{END_MARK}\n"
-    head, rest = text.split(START_MARK, 1)
-    _, tail_ = rest.split(END_MARK, 1)
-    README.write_text(f"{head}{START_MARK}\n{section}{END_MARK}{tail_}")
+def readme_sections(
+    results: list[Result], info: dict[str, str], opts: Options
+) -> list[tuple[str, str, str, str]]:
+    """(title, start mark, end mark, text) of each generated section this run has rows for:
+    the shadow groups' in their own, the others' in "Results"."""
+    shadow = [r for r in results if r.group in SHADOW_GROUPS]
+    others = [r for r in results if r.group not in SHADOW_GROUPS]
+    sections = []
+    if others:
+        sections.append(("Results", START_MARK, END_MARK, render(others, info, opts)))
+    if shadow:
+        sections.append((SHADOW_TITLE, *SHADOW_MARKS, render(shadow, info, opts)))
+    return sections
+
+
+def update_readme(
+    section: str, title: str = "Results", start: str = START_MARK, end: str = END_MARK
+) -> None:
+    """Replace one generated section of bench/README.md (between `start` and `end`), leaving
+    the hand-written text around it; a missing one is added at the end under `title`."""
+    text = README.read_text() if README.exists() else "# Benchmarks\n"
+    if start not in text or end not in text:
+        text = text.rstrip() + f"\n\n## {title}\n\n{start}\n{end}\n"
+    head, rest = text.split(start, 1)
+    _, tail_ = rest.split(end, 1)
+    README.write_text(f"{head}{start}\n{section}{end}{tail_}")
 
 
 def print_table(results: list[Result]) -> None:

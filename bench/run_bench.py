@@ -12,7 +12,14 @@ import shutil
 import sys
 from pathlib import Path
 
-from bench.report import README, machine_info, print_table, render, update_readme, write_results
+from bench.report import (
+    README,
+    machine_info,
+    print_table,
+    readme_sections,
+    update_readme,
+    write_results,
+)
 from bench.runner import CLIENT_CPU, SERVER_CPU, Options, log, run_all
 from bench.scenarios import SCENARIOS, Status, select
 
@@ -61,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     path = write_results(results, info, opts)
     print(f"\nresults: {path}")
     if not args.no_readme:
-        update_readme(render(results, info, opts))
+        for title, start, end, section in readme_sections(results, info, opts):
+            update_readme(section, title, start, end)
         print(f"updated: {README}")
 
     failed = any(r.status is Status.FAILED for r in results)

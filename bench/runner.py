@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import os
 import re
 import shutil
@@ -19,6 +20,9 @@ from importlib.util import find_spec
 from pathlib import Path
 
 from bench.scenarios import (
+    SHADOW_API,
+    SHADOW_PREFIX,
+    SHADOW_TOKEN,
     Result,
     Scenario,
     ScenarioError,
@@ -196,6 +200,23 @@ def check_answers(port: int, path: str, log_file: Path) -> None:
         raise ScenarioError(f"GET {path} -> {resp.status} {body[:200]!r}")
 
 
+def shadow_counts(port: int, route: str) -> dict[str, int]:
+    """The route's shadow counters as the gateway's admin API reports them (`GET
+    /_cutover/api/shadow`): compared, timeout, candidate_error, dropped... (none yet: empty)."""
+    try:
+        conn = http.client.HTTPConnection(HOST, port, timeout=STARTUP_TIMEOUT)
+        conn.request("GET", SHADOW_API, headers={"Authorization": f"Bearer {SHADOW_TOKEN}"})
+        resp = conn.getresponse()
+        body = resp.read()
+        conn.close()
+    except OSError as exc:
+        raise ScenarioError(f"GET {SHADOW_API}: {exc}") from exc
+    if resp.status != 200:
+        raise ScenarioError(f"GET {SHADOW_API} -> {resp.status} {body[:200]!r}")
+    counts = json.loads(body)["routes"].get(route, {}).get("counts", {})
+    return {name: int(value) for name, value in counts.items()}
+
+
 # ---------------------------------------------------------------- running
 
 
@@ -208,8 +229,14 @@ def measure(sc: Scenario, env: dict[str, str], opts: Options) -> dict[str, float
             url = f"{server.url}{sc.path}"
             if opts.warmup > 0:
                 run_wrk(url, opts.warmup, opts.client_cpu)
+            route = sc.shadow_route
+            before = shadow_counts(server.port, route) if route else {}
             numbers = parse_wrk(run_wrk(url, opts.duration, opts.client_cpu))
             numbers["rss_kib"] = max_rss_kib(server.pid)
+            if route:  # what happened to the measured run's replays (warm-up left out)
+                after = shadow_counts(server.port, route)
+                for name, value in after.items():
+                    numbers[SHADOW_PREFIX + name] = value - before.get(name, 0)
     finally:
         log_file.unlink(missing_ok=True)
     if numbers["socket_errors"] or numbers["non_2xx"]:

@@ -17,6 +17,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 POINT_10 = "point 10: tiny JSON route"
 REFERENCE = "reference app endpoints"
+SHADOW = "shadow traffic: tiny JSON route"
+SHADOW_LARGE = "shadow traffic: 1 MB JSON route"
+SHADOW_GROUPS = (SHADOW, SHADOW_LARGE)
+# The admin API token of bench/apps.py's shadow gateways; the runner reads their counters.
+SHADOW_TOKEN = "bench-shadow-token"
+SHADOW_API = "/_cutover/api/shadow"
+SHADOW_PREFIX = "shadow_"  # a round's shadow counters, e.g. `shadow_dropped`
 
 
 class Server(StrEnum):
@@ -48,6 +55,8 @@ class Scenario:
     factory: bool = False
     requires: tuple[str, ...] = ()
     needs_db: bool = False
+    p50_max: float | None = None  # the p50 may be at most this ratio of the baseline's
+    shadow_route: str | None = None  # the route whose shadow counters a run reports
 
 
 CUTOVER = ("cutover",)
@@ -144,6 +153,50 @@ for _path in REFERENCE_PATHS:
     ]
 
 
+SHADOW_TARGET = 0.95  # issue 11: the client sees shadow at most 5 % worse than legacy
+SHADOW_P50 = 1.05
+_SHADOWED = [
+    # (name, app factory, judged against the target): each against the routes in `legacy`
+    ("shadow, matching candidate", "shadow_matching", True),
+    ("shadow, 10 % sampled", "shadow_sampled", False),
+    ("shadow, candidate sleeps 2 s", "shadow_slow", True),
+    ("shadow, candidate raises", "shadow_failing", True),
+]
+for _group, _path, _label, _shadowed in (
+    (SHADOW, "/shadowed", "tiny", _SHADOWED),
+    (SHADOW_LARGE, "/shadowed-large", "1 MB", _SHADOWED[:2]),
+):
+    _legacy = f"legacy route ({_label})"
+    SCENARIOS.append(
+        Scenario(
+            _legacy,
+            Server.UVICORN,
+            "bench.apps:shadow_legacy",
+            _path,
+            group=_group,
+            factory=True,
+            requires=CUTOVER,
+            shadow_route=f"GET {_path}",
+        )
+    )
+    for _name, _factory, _judged in _shadowed:
+        SCENARIOS.append(
+            Scenario(
+                f"{_name} ({_label})",
+                Server.UVICORN,
+                f"bench.apps:{_factory}",
+                _path,
+                baseline=_legacy,
+                target=SHADOW_TARGET if _judged else None,
+                p50_max=SHADOW_P50 if _judged else None,
+                group=_group,
+                factory=True,
+                requires=CUTOVER,
+                shadow_route=f"GET {_path}",
+            )
+        )
+
+
 def select(names: list[str], groups: list[str]) -> list[Scenario]:
     """Scenarios whose name contains one of `names` (or in `groups`), plus their baselines."""
     chosen = [
@@ -181,6 +234,10 @@ class Result:
     ratio: float | None = None
     target: str = ""
     met: bool | None = None
+    p50_ratio: float | None = None
+    round_ratios: list[float] = field(default_factory=list)  # req/s, round by round
+    round_p50_ratios: list[float] = field(default_factory=list)
+    shadow: dict[str, float] = field(default_factory=dict)  # counter -> median per run
     rounds: list[dict[str, float | int | str]] = field(default_factory=list)
 
     def summarise(self) -> None:
@@ -192,6 +249,11 @@ class Result:
         self.p99_ms = statistics.median(float(r["p99_ms"]) for r in self.rounds)
         self.rss_kib = max(int(r["rss_kib"]) for r in self.rounds)
         self.requests = sum(int(r["requests"]) for r in self.rounds)
+        counters = [key for key in self.rounds[0] if key.startswith(SHADOW_PREFIX)]
+        self.shadow = {
+            key.removeprefix(SHADOW_PREFIX): statistics.median(float(r[key]) for r in self.rounds)
+            for key in counters
+        }
 
 
 class ScenarioError(Exception):
@@ -232,6 +294,8 @@ def make_database(env: dict[str, str]) -> Path:
 def target_text(sc: Scenario) -> str:
     """The target as the tables state it, e.g. `>= 2.00x, p99 <= baseline`."""
     parts = [f">= {sc.target:.2f}x"] if sc.target is not None else []
+    if sc.p50_max is not None:
+        parts.append(f"p50 <= {sc.p50_max:.2f}x")
     if sc.p99 is P99.NOT_WORSE:
         parts.append("p99 <= baseline")
     return ", ".join(parts)
@@ -246,9 +310,16 @@ def judge(scenarios: list[Scenario], results: dict[str, Result]) -> None:
         if base is None or res.rps is None or base.rps is None:
             continue
         res.ratio = res.rps / base.rps
-        if sc.target is None and sc.p99 is P99.ANY:
+        res.p50_ratio = (res.p50_ms or 0.0) / base.p50_ms if base.p50_ms else None
+        if len(res.rounds) == len(base.rounds):  # paired: round i of both ran side by side
+            pairs = list(zip(res.rounds, base.rounds, strict=True))
+            res.round_ratios = [float(r["rps"]) / float(b["rps"]) for r, b in pairs]
+            res.round_p50_ratios = [float(r["p50_ms"]) / float(b["p50_ms"]) for r, b in pairs]
+        if sc.target is None and sc.p99 is P99.ANY and sc.p50_max is None:
             continue
         ok = sc.target is None or res.ratio >= sc.target
+        if sc.p50_max is not None:
+            ok = ok and res.p50_ratio is not None and res.p50_ratio <= sc.p50_max
         if sc.p99 is P99.NOT_WORSE:
             ok = ok and (res.p99_ms or 0.0) <= (base.p99_ms or 0.0)
         res.met = ok
