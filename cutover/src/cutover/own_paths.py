@@ -47,7 +47,8 @@ def own_paths(
         # The dashboard's pages at `{prefix}/`, behind a login with the same token.
         from cutover.dashboard import Dashboard
 
-        paths.update(Dashboard(control.store, admin_token, prefix).paths())
+        fallback = openapi.new if openapi is not None else None
+        paths.update(Dashboard(control.store, admin_token, prefix, fallback).paths())
     return paths
 
 

@@ -275,3 +275,11 @@ async def test_a_promotion_is_started_and_stopped_with_confirmations(state_url: 
         assert "cancelled" in page.text and 'id="promote-start-form"' in page.text
         forged = await client.post("/_cutover/promote", data={**form, "csrf": "x"})
         assert forged.status_code == 403
+
+
+async def test_other_paths_one_level_under_the_prefix_stay_fastapis(state_url: str) -> None:
+    async with client_of(gateway_on(state_url)) as client:
+        redoc = await client.get("/_cutover/redoc")  # FastAPI's ReDoc, relocated there
+        assert redoc.status_code == 200 and "redoc" in redoc.text.lower()
+        assert (await client.get("/_cutover/not-a-page")).status_code == 404
+        assert (await client.get("/_cutover/healthz")).status_code == 200

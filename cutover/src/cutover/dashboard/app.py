@@ -15,6 +15,7 @@ from urllib.parse import quote, urlencode
 import anyio.to_thread
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from cutover.asgi import route_path
 from cutover.control.store import StateStore, StoreUnavailable
 from cutover.dashboard import data
 from cutover.dashboard.controls import Controls
@@ -30,7 +31,14 @@ from cutover.dashboard.session import (
 )
 from cutover.dashboard.static import StaticFiles
 from cutover.dashboard.templates import environment
-from cutover.dashboard.web import FormTooLarge, Request, read_request, send_html, send_redirect
+from cutover.dashboard.web import (
+    FormTooLarge,
+    Request,
+    read_request,
+    send_bytes,
+    send_html,
+    send_redirect,
+)
 
 logger = logging.getLogger("cutover.dashboard")
 
@@ -44,8 +52,17 @@ View = Callable[[Request, Session, Send], Awaitable[None]]
 class Dashboard:
     """The pages under `prefix` for whoever logs in with `token`; `paths()` for the gateway."""
 
-    def __init__(self, store: StateStore, token: str, prefix: str = "/_cutover") -> None:
+    def __init__(
+        self,
+        store: StateStore,
+        token: str,
+        prefix: str = "/_cutover",
+        fallback: ASGIApp | None = None,
+    ) -> None:
         self.store = store
+        # `{prefix}/` is also the gateway's key for every path one level under the prefix: the
+        # paths that are not the dashboard's (FastAPI's relocated ReDoc) go to `fallback`.
+        self.fallback = fallback
         self.prefix = "/" + prefix.strip("/")
         self.sessions = Sessions(token)
         self.templates = environment()
@@ -70,6 +87,13 @@ class Dashboard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            return
+        below = route_path(scope)[len(self.prefix) :]
+        if below not in PAGES and not below.startswith("/static/"):
+            if self.fallback is not None:
+                await self.fallback(scope, receive, send)
+            else:
+                await send_bytes(send, 404, b"not found\n", "text/plain; charset=utf-8")
             return
         try:
             request = await read_request(scope, receive, self.prefix)
