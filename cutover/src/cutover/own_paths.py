@@ -38,12 +38,16 @@ def own_paths(
         paths.update(docs_paths(prefix, openapi))
     if admin_token and control.store is not None:
         from cutover.control.api import AdminAPI
+        from cutover.control.promote_api import add_promotion_routes
         from cutover.shadow.report import diffs_endpoint
 
         api = AdminAPI(control.store, admin_token, prefix=f"{prefix}/api")
         # Every process's shadow evidence, from the shared database.
         api.add_route("/diffs", "GET", diffs_endpoint(control.store))
+        add_promotion_routes(api)
         paths[f"{prefix}/api/"] = api
+        # Two levels under the API: the gateway looks up exact paths and one level's prefix.
+        paths[f"{prefix}/api/promote/cancel"] = api
         # The dashboard's pages at `{prefix}/`, behind a login with the same token.
         from cutover.dashboard import Dashboard
 

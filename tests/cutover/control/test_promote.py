@@ -159,7 +159,7 @@ async def test_shadow_mismatches_in_the_window_roll_back(state_url: str) -> None
 
 async def test_a_manual_switch_stops_the_promotion(state_url: str) -> None:
     with rig(state_url) as one:
-        promotions = start(one)
+        start(one)
         driver = PromotionDriver(one.store, "driver-a", clock=one.clock)
         one.store.switch(ROUTE, RouteMode(Mode.CANARY, 30), actor="bob", reason="by hand")
         (stopped,) = driver.tick()

@@ -93,5 +93,5 @@ def test_quantiles_interpolate_within_the_merged_buckets() -> None:
 
 
 def test_the_table_keeps_one_column_per_latency_bucket() -> None:
-    assert TRAFFIC_BUCKETS == len(LATENCY_BUCKETS) + 1
+    assert len(LATENCY_BUCKETS) + 1 == TRAFFIC_BUCKETS
     assert len(GatewayMetrics().tally.bounds) == len(LATENCY_BUCKETS)

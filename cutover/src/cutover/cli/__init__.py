@@ -1,9 +1,11 @@
 """The `cutover` command: inspect a gateway and operate its control plane from the shell.
 
-`cutover routes --app gateway:app` lists the routes; `init-state`, `switch`, `status` and
-`history` work on the state store every gateway process follows (`--state-url`, else
-`CUTOVER_STATE_URL`, else `DATABASE_URL`); `diffs` shows the shadow evidence kept there and
-`replay` re-sends a route's stored mismatches to both sides of `--app`.
+`cutover routes --app gateway:app` lists the routes (with their traffic when a state store is
+named); `init-state`, `switch`, `status` and `history` work on the state store every gateway
+process follows (`--state-url`, else `CUTOVER_STATE_URL`, else `DATABASE_URL`); `diffs` shows
+the shadow evidence kept there and `replay` re-sends a route's stored mismatches to both sides
+of `--app`; `promote` walks a route's canary up on that evidence and the traffic every process
+records.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from cutover.cli import diffs, history, init_state, replay, routes, status, switch
+from cutover.cli import diffs, history, init_state, promote, replay, routes, status, switch
 from cutover.cli.common import CommandError, Runner
 from cutover.cli.routes import AppLoadError, format_json, format_table, load_gateway
 from cutover.control.modes import ModeRefused
@@ -28,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    for command in (routes, init_state, switch, status, history, diffs, replay):
+    for command in (routes, init_state, switch, status, history, diffs, replay, promote):
         command.register(commands)
     return parser
 

@@ -1,4 +1,5 @@
-"""`cutover routes --app gateway:app`: every route of both sides and the side serving it."""
+"""`cutover routes --app gateway:app`: every route of both sides and the side serving it; with
+a state store, also its mode, answers per side, shadow match rate and p50/p99 per side."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 from cutover.cli.common import CommandError, SubParsers, format_rows
 
 if TYPE_CHECKING:
+    from cutover.cli.route_traffic import Live
     from cutover.gateway import Gateway
     from cutover.inventory import Inventory
 
@@ -68,10 +70,63 @@ def register(commands: SubParsers) -> None:
     parser = commands.add_parser("routes", help="list every route and the side serving it")
     parser.add_argument("--app", required=True, help="the gateway, as module:attribute")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument(
+        "--state-url",
+        metavar="URL",
+        help="add each route's mode and traffic from this state store (default: "
+        "$CUTOVER_STATE_URL, else $DATABASE_URL; neither: the routes only)",
+    )
+    parser.add_argument(
+        "--window", default="1h", metavar="DURATION", help="traffic over the last 1h (30m, 60s)"
+    )
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    inventory = load_gateway(args.app).inventory
+    from cutover.cli.route_traffic import optional_state_url
+
+    gateway = load_gateway(args.app)
+    inventory = gateway.inventory
+    url = optional_state_url(args.state_url)
+    if url is not None:
+        live = _live(url, gateway, args.window)
+        if live is not None:
+            print(_live_json(inventory, live) if args.json else _live_table(inventory, live))
+            return 0
     print(format_json(inventory) if args.json else format_table(inventory))
     return 0
+
+
+def _live(url: str, gateway: Gateway, window: str) -> dict[str, Live] | None:
+    """The routes' modes and traffic, or None (said on stderr) when the store cannot tell."""
+    from sqlalchemy.exc import ArgumentError
+
+    from cutover.cli.route_traffic import read_live
+    from cutover.control.modes import ModeRefused
+    from cutover.control.promotion import parse_duration
+    from cutover.control.store import StoreUnavailable
+
+    try:
+        seconds = parse_duration(window)
+    except ModeRefused as exc:
+        raise CommandError(f"--window: {exc}") from exc
+    try:
+        return read_live(url, gateway, seconds)
+    except (StoreUnavailable, ArgumentError, ImportError) as exc:
+        print(f"cutover: warning: no traffic shown: {exc}", file=sys.stderr)
+        return None
+
+
+def _live_table(inventory: Inventory, live: dict[str, Live]) -> str:
+    from cutover.cli.route_traffic import live_table
+
+    return f"{live_table(inventory, live, _COLUMNS)}\n\nProgress: {inventory.progress()}"
+
+
+def _live_json(inventory: Inventory, live: dict[str, Live]) -> str:
+    from cutover.cli.route_traffic import live_fields
+
+    document = json.loads(format_json(inventory))
+    for route in document["routes"]:
+        route.update(live_fields(live[f"{route['method']} {route['path']}"]))
+    return json.dumps(document, indent=2)
