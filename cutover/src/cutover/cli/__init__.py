@@ -5,7 +5,7 @@ named); `init-state`, `switch`, `status` and `history` work on the state store e
 process follows (`--state-url`, else `CUTOVER_STATE_URL`, else `DATABASE_URL`); `diffs` shows
 the shadow evidence kept there and `replay` re-sends a route's stored mismatches to both sides
 of `--app`; `promote` walks a route's canary up on that evidence and the traffic every process
-records.
+records; `report` tells where the migration stands (`--markdown` for a pull request).
 """
 
 from __future__ import annotations
@@ -15,7 +15,17 @@ import os
 import sys
 from collections.abc import Sequence
 
-from cutover.cli import diffs, history, init_state, promote, replay, routes, status, switch
+from cutover.cli import (
+    diffs,
+    history,
+    init_state,
+    promote,
+    replay,
+    report,
+    routes,
+    status,
+    switch,
+)
 from cutover.cli.common import CommandError, Runner
 from cutover.cli.routes import AppLoadError, format_json, format_table, load_gateway
 from cutover.control.modes import ModeRefused
@@ -30,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    for command in (routes, init_state, switch, status, history, diffs, replay, promote):
+    for command in (routes, init_state, switch, status, history, diffs, replay, promote, report):
         command.register(commands)
     return parser
 
