@@ -23,6 +23,7 @@ from cutover.inventory import Inventory, build_inventory, log_findings
 from cutover.lifespan import run_lifespan
 from cutover.limits import serve_within
 from cutover.observe import (
+    LOGGER_NAME,
     GatewayMetrics,
     configure_access_log,
     log_access,
@@ -276,7 +277,12 @@ class Gateway:
             if action is _NEW:
                 if decision.native is not None:
                     scope[HINT] = decision.native
-                await serve_within(self._new_app, self.max_body_size, scope, receive, answer.send)
+                if self.max_body_size is None or _bodiless(scope["headers"]):
+                    await self._new_app(scope, receive, answer.send)
+                else:
+                    await serve_within(
+                        self._new_app, self.max_body_size, scope, receive, answer.send
+                    )
             elif action is _LEGACY:
                 allow = decision.allow
                 await self.bridge(
@@ -296,7 +302,8 @@ class Gateway:
             seconds = perf_counter() - started
             route = decision.template
             self.metrics.observe(route, method, side, mode, answer.status, seconds)
-            log_access(method, route, answer.status, seconds, side, mode, rid)
+            if _access_logged(_INFO):
+                log_access(method, route, answer.status, seconds, side, mode, rid)
 
     async def _other(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Lifespan, and websockets (the new app's, else closed)."""
@@ -352,4 +359,16 @@ class Gateway:
 
 
 _NEW, _LEGACY, _NEW_HEAD = Action.NEW, Action.LEGACY, Action.NEW_HEAD
+_INFO = logging.INFO
+_access_logged = logging.getLogger(LOGGER_NAME).isEnabledFor
+
+
+def _bodiless(headers: list[tuple[bytes, bytes]]) -> bool:
+    """Whether the request declares no body (neither a length nor chunks), so no limit applies."""
+    for name, _ in headers:
+        if name == b"content-length" or name == b"transfer-encoding":
+            return False
+    return True
+
+
 _SERVED_BY = {"new": b"new", "legacy": b"legacy", "gateway": b"gateway"}
