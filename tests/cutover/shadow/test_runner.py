@@ -250,3 +250,20 @@ async def test_the_evidence_is_served_to_the_admin_with_secrets_redacted(tmp_pat
     request_document = group["exemplars"][0]["request"]
     assert (request_document["method"], request_document["path"]) == ("GET", "/differs/7")
     assert "user-secret" not in answer.text
+
+
+async def test_a_full_queue_refuses_before_the_answer_is_recorded() -> None:
+    """With no room, the request is not shadowed at all (nothing kept), and counted dropped."""
+    from cutover.shadow.answer import Answer
+    from cutover.shadow.runner import ShadowJob, ShadowRunner
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        raise AssertionError("never run: no worker may start")
+
+    runner = ShadowRunner(queue_size=1, concurrency=0)
+    route = "GET /same/{n}"
+    assert runner.wants(route, "GET")
+    assert runner.submit(ShadowJob(route, {}, b"", Answer(200), app, app))
+    assert not runner.wants(route, "GET")
+    counts = runner.counts[route]
+    assert (counts.dropped, counts.not_shadowed) == (1, 0)

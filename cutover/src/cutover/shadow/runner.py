@@ -11,7 +11,7 @@ import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio.to_thread
 from starlette.types import ASGIApp, Message, Scope
@@ -25,6 +25,8 @@ logger = logging.getLogger("cutover.shadow")
 SHADOW_HEADER = (b"x-cutover-shadow", b"1")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_EXEMPLARS = 3
+INLINE_COMPARE_BYTES = 16 << 10  # both bodies together; larger ones are compared in a thread
+_T = TypeVar("_T")
 
 
 @dataclass(slots=True)
@@ -106,7 +108,14 @@ class ShadowRunner:
         if method not in self.methods.get(route, SAFE_METHODS):
             self._count(route).not_shadowed += 1
             return False
-        return self.sample_rate >= 1 or self._random.random() < self.sample_rate
+        if self.sample_rate < 1 and self._random.random() >= self.sample_rate:
+            return False
+        if self._queue.full():
+            # Dropped before its answer is recorded: a request the shadow cannot take costs
+            # what it would cost unshadowed.
+            self._count(route).dropped += 1
+            return False
+        return True
 
     def refuse(self, route: str) -> None:
         """Count a request not shadowed (its body or answer was too large to keep)."""
@@ -163,7 +172,7 @@ class ShadowRunner:
         rules = self.rules.get(job.route, DEFAULT_RULES)
         if self._random.random() < self.noise_rate:
             await self._learn_noise(job, rules)
-        comparison = await anyio.to_thread.run_sync(compare, job.primary, candidate, rules)
+        comparison = await _off_loop_if_large(compare, job.primary, candidate, rules)
         counts.compared += 1
         if comparison.matched:
             counts.matched += 1
@@ -190,10 +199,23 @@ class ShadowRunner:
         except Exception:  # a second run that fails teaches nothing
             return
         self._count(job.route).noise_runs += 1
-        paths = await anyio.to_thread.run_sync(noise_paths, job.primary, again, rules)
+        paths = await _off_loop_if_large(noise_paths, job.primary, again, rules)
         seen = self.noise.setdefault(job.route, {})
         for path in paths:
             seen[path] = seen.get(path, 0) + 1
+
+
+async def _off_loop_if_large(
+    function: Callable[[Answer, Answer, CompareRules], _T],
+    first: Answer,
+    second: Answer,
+    rules: CompareRules,
+) -> _T:
+    """Compare small answers on the loop (microseconds, less than a hop to a thread costs) and
+    large ones in a worker thread, so the loop never stalls on a big body."""
+    if len(first.body) + len(second.body) <= INLINE_COMPARE_BYTES:
+        return function(first, second, rules)
+    return await anyio.to_thread.run_sync(function, first, second, rules)
 
 
 def _exemplar(job: ShadowJob, candidate: Answer, comparison: Comparison) -> Exemplar:
