@@ -70,6 +70,41 @@ CONTROL_PLANE: dict[str, Any] = {
 gateway_fallthrough = Gateway(flask_app, **CONTROL_PLANE)
 gateway_native = Gateway(flask_app, make_fastapi(), **CONTROL_PLANE)
 gateway_native_logged = Gateway(flask_app, make_fastapi(), **{**CONTROL_PLANE, "access_log": True})
+
+MANY_LEGACY, MANY_NATIVE = 200, 50  # issue 13: routing at 200 legacy + 50 native routes
+
+
+def make_many_flask() -> Flask:
+    """The legacy side with 200 routes besides `/ping`."""
+    app = make_flask()
+    for n in range(MANY_LEGACY):
+        app.add_url_rule(f"/legacy-{n}/<int:item_id>", f"legacy_{n}", _legacy_view)
+    return app
+
+
+def _legacy_view(item_id: int) -> ResponseReturnValue:
+    return jsonify(item_id=item_id)
+
+
+def make_many_fastapi() -> FastAPI:
+    """The ported side with 49 routes before `/native-ping`, which is matched last."""
+    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    for n in range(MANY_NATIVE - 1):
+        app.add_api_route(f"/native-{n}/{{item_id}}", _native_view, methods=["GET"], name=f"n{n}")
+    app.add_api_route("/native-ping", _native_ping, methods=["GET"])
+    return app
+
+
+async def _native_view(item_id: int) -> dict[str, int]:
+    return {"item_id": item_id}
+
+
+async def _native_ping() -> dict[str, bool]:
+    return {"ok": True}
+
+
+fastapi_many = make_many_fastapi()
+gateway_many = Gateway(make_many_flask(), make_many_fastapi(), **CONTROL_PLANE)
 bridge_alone = WSGIBridge(flask_app)
 
 
@@ -149,6 +184,7 @@ def shadow_gateway(mode: str, candidate: str = "ok", **options: Any) -> Gateway:
         default_modes=dict.fromkeys(SHADOW_ROUTES, mode),
         shadow_timeout=SHADOW_TIMEOUT,
         admin_token=SHADOW_TOKEN,
+        publish_interval=0.25,
         **{**CONTROL_PLANE, "state_url": SHADOW_STATE_URL, **options},
     )
 

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from pathlib import Path
 from bench.scenarios import (
     SHADOW_API,
     SHADOW_PREFIX,
+    SHADOW_SETTLE,
     SHADOW_TOKEN,
     Result,
     Scenario,
@@ -202,7 +204,9 @@ def check_answers(port: int, path: str, log_file: Path) -> None:
 
 def shadow_counts(port: int, route: str) -> dict[str, int]:
     """The route's shadow counters as the gateway's admin API reports them (`GET
-    /_cutover/api/shadow`): compared, timeout, candidate_error, dropped... (none yet: empty)."""
+    /_cutover/api/diffs`): compared, timeout, candidate_error, dropped... (none yet: empty),
+    once the replays still queued are done and published."""
+    time.sleep(SHADOW_SETTLE)
     try:
         conn = http.client.HTTPConnection(HOST, port, timeout=STARTUP_TIMEOUT)
         conn.request("GET", SHADOW_API, headers={"Authorization": f"Bearer {SHADOW_TOKEN}"})

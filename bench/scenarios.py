@@ -22,7 +22,8 @@ SHADOW_LARGE = "shadow traffic: 1 MB JSON route"
 SHADOW_GROUPS = (SHADOW, SHADOW_LARGE)
 # The admin API token of bench/apps.py's shadow gateways; the runner reads their counters.
 SHADOW_TOKEN = "bench-shadow-token"
-SHADOW_API = "/_cutover/api/shadow"
+SHADOW_API = "/_cutover/api/diffs"  # every process's counters, as published to the store
+SHADOW_SETTLE = 1.5  # seconds for queued replays to finish and the counters to be published
 SHADOW_PREFIX = "shadow_"  # a round's shadow counters, e.g. `shadow_dropped`
 
 
@@ -113,6 +114,36 @@ SCENARIOS: list[Scenario] = [
         "bench.apps:gateway_native_logged",
         "/native-ping",
         baseline="fastapi alone",
+        requires=CUTOVER,
+    ),
+]
+ROUTING = "routing: the last of 50 native routes behind 200 legacy ones"
+SCENARIOS += [
+    Scenario(
+        "fastapi alone, 50 routes",
+        Server.UVICORN,
+        "bench.apps:fastapi_many",
+        "/native-ping",
+        group=ROUTING,
+    ),
+    Scenario(
+        "cutover 200 + 50, last native route",
+        Server.UVICORN,
+        "bench.apps:gateway_many",
+        "/native-ping",
+        baseline="cutover native route",
+        target=0.95,
+        group=ROUTING,
+        requires=CUTOVER,
+    ),
+    Scenario(
+        "cutover 200 + 50 vs fastapi alone",
+        Server.UVICORN,
+        "bench.apps:gateway_many",
+        "/native-ping",
+        baseline="fastapi alone, 50 routes",
+        target=1.0,
+        group=ROUTING,
         requires=CUTOVER,
     ),
 ]
