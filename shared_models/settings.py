@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     endpoint_queue_size: int = 1024
     endpoint_queue_timeout: float = 10.0
     token_ttl_seconds: int = 3600
+    # The brake's fire drill (new_fastapi.drill): /_drill/fail answers 500 on a ported route.
+    drill_enabled: bool = False
 
 
 @lru_cache
