@@ -159,13 +159,17 @@ class Gateway:
         self.publisher = Publisher(publish_interval)
         self.metrics = GatewayMetrics(pool=self.bridge.pool, state_version=lambda: control.version)
         if control.store is not None:
-            from cutover.control.driver import PromotionDriver
+            from cutover.control.driver import PromotionDriver, settle_seconds
             from cutover.observe.traffic import TrafficCollector
 
             traffic = TrafficCollector(self.metrics.tally, control.store)
             self.publisher.add("traffic", traffic)
             # Every process ticks the promotions; the lease lets one act on each.
-            driver = PromotionDriver(control.store, lambda: traffic.process_id)
+            driver = PromotionDriver(
+                control.store,
+                lambda: traffic.process_id,
+                settle=settle_seconds(state_poll_interval, publish_interval),
+            )
             self.publisher.add("promotions", driver.collect)
         self._own_prefix = self.docs_prefix + "/"
         self.served_by_header = served_by_header

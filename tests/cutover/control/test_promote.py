@@ -250,3 +250,26 @@ def test_durations() -> None:
         parse_duration("soon")
     with pytest.raises(ModeRefused, match="more than zero"):
         parse_duration("0s")
+
+
+async def test_rows_published_while_a_step_settles_are_left_out_of_its_window(
+    state_url: str,
+) -> None:
+    """Answers published just after a switch may have been served under the mode before it."""
+    with rig(state_url) as one:
+        start(one, steps="50,100")
+        driver = PromotionDriver(one.store, "driver-a", clock=one.clock, settle=INTERVAL)
+        await one.send("new", 12)
+        await one.send("legacy", 12)
+        one.clock.advance(INTERVAL / 2)
+        one.publish()  # stamped inside the settling time: not this step's evidence
+        one.clock.advance(INTERVAL * 2)
+        (held,) = driver.tick()
+        assert held.state is State.HOLDING
+        assert "too few samples: 0 answers on new" in held.message
+        await one.send("new", 12)
+        await one.send("legacy", 12)
+        one.publish()
+        (moved,) = driver.tick()
+    assert moved.state is State.RUNNING and moved.step == 1
+    assert "step 1 of 2 (canary 50%) passed: new 12 answers" in moved.message

@@ -196,10 +196,12 @@ def _print(args: argparse.Namespace, promotion: Promotion) -> None:
 def _wait(args: argparse.Namespace, store: StateStore, route: str) -> int:
     """Drive (under the same lease as the gateways) and print each new message until the
     promotion ends: 0 once completed, 1 rolled back or cancelled."""
-    from cutover.control.driver import PromotionDriver
+    from cutover.control.driver import DEFAULT_SETTLE, PromotionDriver
     from cutover.control.promote import Promotions
 
-    driver = PromotionDriver(store, f"cli:{socket.gethostname()}:{os.getpid()}")
+    driver = PromotionDriver(
+        store, f"cli:{socket.gethostname()}:{os.getpid()}", settle=DEFAULT_SETTLE
+    )
     promotions = Promotions(store)
     said = None
     while True:

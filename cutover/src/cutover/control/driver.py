@@ -33,6 +33,15 @@ _INCLUSIVE = timedelta(microseconds=1)  # a window's end takes rows stamped at t
 Clock = Callable[[], datetime]
 
 
+def settle_seconds(poll_interval: float, publish_interval: float) -> float:
+    """How long after a switch a step's rows can still hold the mode before it: every process
+    follows within a poll, then publishes what it counted within two publish rounds."""
+    return poll_interval + 2 * publish_interval
+
+
+DEFAULT_SETTLE = settle_seconds(1.0, 2.0)  # the gateway's default intervals: 5 s
+
+
 class _Superseded(Exception):
     """The lease was lost, or the promotion changed, between reading and writing."""
 
@@ -53,11 +62,15 @@ class PromotionDriver:
         *,
         clock: Clock = now,
         lease: float = LEASE_SECONDS,
+        settle: float = 0.0,
     ) -> None:
         self.store = store
         self._identity = identity
         self.clock = clock
         self.lease = timedelta(seconds=lease)
+        # Rows stamped this soon after a step began may hold answers served before every process
+        # followed the switch and published them: left out of the step's window.
+        self.settle = timedelta(seconds=settle)
 
     @property
     def driver_id(self) -> str:
@@ -155,7 +168,7 @@ class PromotionDriver:
         )
 
     def _judge(self, promotion: Promotion, at: datetime) -> Verdict:
-        since, until = promotion.step_started_at, at + _INCLUSIVE
+        since, until = promotion.step_started_at + self.settle, at + _INCLUSIVE
         legacy, new = route_traffic(self.store, promotion.route, since, until)
         baseline = None
         if legacy.requests < promotion.thresholds.min_samples:
