@@ -21,6 +21,7 @@ from cutover.asgi import route_path
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+MIN_SKIPPED = 2  # earlier routes a hint must skip to be worth its hop (~1 match each)
 HINT = "cutover.native_route"
 """Scope key: (method, route path, the router to start from), set by the gateway."""
 
@@ -51,7 +52,8 @@ class NativeDispatch:
         for index, route in enumerate(self._router.routes):
             match, _ = route.matches(scope)
             if match is Match.FULL:
-                return (method, path, self._view(index))
+                # Near the top the router's own scan costs less than the shortcut's hop.
+                return (method, path, self._view(index)) if index >= MIN_SKIPPED else None
         return None
 
     def _view(self, index: int) -> Router:
