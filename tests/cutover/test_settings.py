@@ -49,3 +49,14 @@ def test_none_lifts_each_limit(monkeypatch: pytest.MonkeyPatch) -> None:
         assert (gateway.bridge.pool.max_queue, gateway.bridge.pool.max_wait) == (None, None)
     finally:
         gateway.bridge.close()
+
+
+def test_per_route_shadow_options_are_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CUTOVER_SHADOW_SAMPLE_RATES", '{"GET /items": 0.05}')
+    monkeypatch.setenv("CUTOVER_SHADOW_METHODS", '{"POST /search": ["POST"]}')
+    settings = GatewaySettings()
+    assert settings.shadow_sample_rates == {"GET /items": 0.05}
+    assert settings.shadow_methods == {"POST /search": ["POST"]}
+    gateway = Gateway.from_settings(Flask("settings_shadow"), settings=settings)
+    assert gateway.shadow.sample_rates == {"GET /items": 0.05}
+    assert gateway.shadow.methods == {"POST /search": frozenset({"POST"})}

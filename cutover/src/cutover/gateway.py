@@ -90,6 +90,8 @@ class Gateway:
         default_modes: Mapping[str, RouteMode | Mode | str] | None = None,
         shadow_timeout: float = 2.0,
         shadow_sample_rate: float = 1.0,
+        shadow_sample_rates: Mapping[str, float] | None = None,
+        shadow_methods: Mapping[str, Sequence[str]] | None = None,
         shadow_concurrency: int = 4,
         shadow_queue_size: int = 256,
         shadow_max_body_size: int = 64 << 10,
@@ -178,6 +180,8 @@ class Gateway:
             queue_size=shadow_queue_size,
             timeout=shadow_timeout,
             sample_rate=shadow_sample_rate,
+            sample_rates=shadow_sample_rates,
+            methods=shadow_methods,
             max_body_size=shadow_max_body_size,
             rules=shadow_rules,
         )

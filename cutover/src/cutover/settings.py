@@ -43,6 +43,9 @@ class GatewaySettings(BaseSettings):
     # Shadow traffic (routes in shadow / reverse-shadow mode): the other side's replay.
     shadow_timeout: float = 2.0
     shadow_sample_rate: float = 1.0
+    # Per route, as JSON: {"GET /items": 0.1} and {"POST /search": ["POST"]} (writes stay off).
+    shadow_sample_rates: dict[str, float] = Field(default_factory=dict)
+    shadow_methods: dict[str, list[str]] = Field(default_factory=dict)
     shadow_concurrency: int = 4
     shadow_queue_size: int = 256
     shadow_max_body_size: int = 64 << 10

@@ -267,3 +267,32 @@ async def test_a_full_queue_refuses_before_the_answer_is_recorded() -> None:
     assert not runner.wants(route, "GET")
     counts = runner.counts[route]
     assert (counts.dropped, counts.not_shadowed) == (1, 0)
+
+
+async def test_a_route_opted_in_has_its_write_method_shadowed() -> None:
+    gateway = gateway_in(Mode.SHADOW, "POST /write", shadow_methods={"POST /write": ["post"]})
+    gateway.shadow.noise_rate = 0
+    WRITES.clear()
+    answer = await request(gateway, "POST", "/write")
+    await settled(gateway)
+    assert answer.status_code == 200
+    assert WRITES == ["legacy", "new"]
+    assert gateway.shadow.counts["POST /write"].compared == 1
+
+
+async def test_a_routes_own_sample_rate_wins_over_the_gateways() -> None:
+    gateway = gateway_in(
+        Mode.SHADOW,
+        "GET /same/{n}",
+        "GET /differs/{n}",
+        shadow_sample_rate=1.0,
+        shadow_sample_rates={"GET /same/{n}": 0.0},
+    )
+    gateway.shadow.noise_rate = 0
+    for n in range(5):
+        await request(gateway, "GET", f"/same/{n}")
+        await request(gateway, "GET", f"/differs/{n}")
+    await settled(gateway)
+    counts = gateway.shadow.counts
+    assert counts.get("GET /same/{n}") is None or counts["GET /same/{n}"].compared == 0
+    assert counts["GET /differs/{n}"].compared == 5

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -76,20 +76,26 @@ class ShadowRunner:
         queue_size: int = 256,
         timeout: float = 2.0,
         sample_rate: float = 1.0,
+        sample_rates: Mapping[str, float] | None = None,
         noise_rate: float = 0.1,
         max_body_size: int = 64 << 10,
         max_answer_size: int = 4 << 20,
         rules: Mapping[str, CompareRules] | None = None,
-        methods: Mapping[str, frozenset[str]] | None = None,
+        methods: Mapping[str, Iterable[str]] | None = None,
     ) -> None:
         self.concurrency = concurrency
         self.timeout = timeout
         self.sample_rate = sample_rate
+        self.sample_rates = dict(sample_rates or {})  # per route, over sample_rate
         self.noise_rate = noise_rate
         self.max_body_size = max_body_size  # a larger request body is not shadowed
         self.max_answer_size = max_answer_size  # a larger answer is not kept to compare
         self.rules = dict(rules or {})
-        self.methods = dict(methods or {})
+        # Per route, instead of the safe ones: e.g. a read-only POST /search.
+        self.methods = {
+            route: frozenset(method.upper() for method in names)
+            for route, names in (methods or {}).items()
+        }
         self.counts: dict[str, ShadowCounts] = {}
         self.groups: dict[tuple[str, tuple[str, ...]], MismatchGroup] = {}
         self.noise: dict[str, dict[str, int]] = {}  # route -> path -> times seen differing
@@ -108,7 +114,8 @@ class ShadowRunner:
         if method not in self.methods.get(route, SAFE_METHODS):
             self._count(route).not_shadowed += 1
             return False
-        if self.sample_rate < 1 and self._random.random() >= self.sample_rate:
+        rate = self.sample_rates.get(route, self.sample_rate)
+        if rate < 1 and self._random.random() >= rate:
             return False
         if self._queue.full():
             # Dropped before its answer is recorded: a request the shadow cannot take costs
