@@ -4,6 +4,7 @@ what to port next, as text, JSON and Markdown, from the state store (and `--app`
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -31,7 +32,7 @@ def _traffic(route: str, side: str, requests: int) -> dict[str, object]:
 
 
 @pytest.fixture
-def store(state_url: str) -> StateStore:
+def store(state_url: str) -> Iterator[StateStore]:
     store = ready_store(state_url)
     store.switch(LISTED, RouteMode(Mode.CANARY, 50), actor="ann", reason="half | way")
     store.switch(BOTH, RouteMode(Mode.LEGACY), actor="bob", reason="a bug")
@@ -47,7 +48,8 @@ def store(state_url: str) -> StateStore:
             insert(shadow_counts_table),
             [{"process_id": "p1", "route": SHADOWED, "at": now(), "compared": 4, "matched": 3}],
         )
-    return store
+    yield store
+    store.dispose()
 
 
 def _report(state_url: str, capsys: pytest.CaptureFixture[str], *flags: str) -> str:
