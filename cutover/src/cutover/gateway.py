@@ -157,22 +157,9 @@ class Gateway:
             sides, canary_keys=canary_key, state_url=state_url, poll_interval=state_poll_interval
         )
         control = self.control
-        # Traffic and shadow evidence reach the state store from here (when there is one).
+        # Traffic, promotions and evidence reach the state store from here (`cutover.collectors`).
         self.publisher = Publisher(publish_interval)
         self.metrics = GatewayMetrics(pool=self.bridge.pool, state_version=lambda: control.version)
-        if control.store is not None:
-            from cutover.control.driver import PromotionDriver, settle_seconds
-            from cutover.observe.traffic import TrafficCollector
-
-            traffic = TrafficCollector(self.metrics.tally, control.store)
-            self.publisher.add("traffic", traffic)
-            # Every process ticks the promotions; the lease lets one act on each.
-            driver = PromotionDriver(
-                control.store,
-                lambda: traffic.process_id,
-                settle=settle_seconds(state_poll_interval, publish_interval),
-            )
-            self.publisher.add("promotions", driver.collect)
         self._own_prefix = self.docs_prefix + "/"
         self.served_by_header = served_by_header
         self.shadow = ShadowRunner(
@@ -185,28 +172,24 @@ class Gateway:
             max_body_size=shadow_max_body_size,
             rules=shadow_rules,
         )
-        if self.control.store is not None:
-            from cutover.shadow.evidence_write import EvidenceWriter
-
-            self.evidence = EvidenceWriter(
-                self.shadow,
-                self.control.store,
-                retention=evidence_retention,
-                max_exemplars=evidence_max_exemplars,
-            )
-            self.publisher.add("shadow evidence", self.evidence.collect)
         # The OpenAPI document of both sides, and the answers it learns from (cutover.openapi).
         self.openapi = OpenAPISource(legacy, new, self.inventory, self.control)
         self.samples = ResponseSampler(openapi_sample_every)
         self._sample_due = self.samples.due
-        if self.control.store is not None and openapi_sample_every:
-            from cutover.openapi.samples import SampleCollector
+        if control.store is not None:
+            from cutover.collectors import Intervals, add_collectors
 
-            # The tally's statuses not sampled yet make their route's next request sampled.
-            collector = SampleCollector(
-                self.samples, self.control.store, self.metrics.tally, openapi_max_samples
+            self.evidence = add_collectors(
+                self.publisher,
+                control.store,
+                tally=self.metrics.tally,
+                shadow=self.shadow,
+                samples=self.samples,
+                intervals=Intervals(state_poll_interval, publish_interval),
+                evidence_retention=evidence_retention,
+                evidence_max_exemplars=evidence_max_exemplars,
+                openapi_max_samples=openapi_max_samples,
             )
-            self.publisher.add("openapi samples", collector)
         self._own: dict[str, ASGIApp] = own_paths(
             self.docs_prefix,
             self.control,
