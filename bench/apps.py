@@ -185,6 +185,7 @@ def shadow_gateway(mode: str, candidate: str = "ok", **options: Any) -> Gateway:
         shadow_timeout=SHADOW_TIMEOUT,
         admin_token=SHADOW_TOKEN,
         publish_interval=0.25,
+        shadow_max_answer_size=4 << 20,  # the 1 MB answers are compared (off by default)
         **{**CONTROL_PLANE, "state_url": SHADOW_STATE_URL, **options},
     )
 

@@ -37,7 +37,7 @@ from cutover.routes import LegacyRoute, legacy_routes, new_routes
 from cutover.routing import Action, Decision, Router
 from cutover.settings import GatewaySettings
 from cutover.shadow.compare import CompareRules
-from cutover.shadow.runner import ShadowRunner
+from cutover.shadow.runner import DEFAULT_MAX_ANSWER, ShadowRunner
 from cutover.shadow.serve import serve_shadowed, side_apps
 from cutover.wsgi import (
     DEFAULT_MAX_BODY,
@@ -95,6 +95,7 @@ class Gateway:
         shadow_concurrency: int = 4,
         shadow_queue_size: int = 256,
         shadow_max_body_size: int = 64 << 10,
+        shadow_max_answer_size: int = DEFAULT_MAX_ANSWER,
         shadow_rules: Mapping[str, CompareRules] | None = None,
         evidence_retention: float = 7 * 24 * 3600.0,
         evidence_max_exemplars: int = 50,
@@ -170,6 +171,7 @@ class Gateway:
             sample_rates=shadow_sample_rates,
             methods=shadow_methods,
             max_body_size=shadow_max_body_size,
+            max_answer_size=shadow_max_answer_size,
             rules=shadow_rules,
         )
         # The OpenAPI document of both sides, and the answers it learns from (cutover.openapi).

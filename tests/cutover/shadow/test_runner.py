@@ -296,3 +296,12 @@ async def test_a_routes_own_sample_rate_wins_over_the_gateways() -> None:
     counts = gateway.shadow.counts
     assert counts.get("GET /same/{n}") is None or counts["GET /same/{n}"].compared == 0
     assert counts["GET /differs/{n}"].compared == 5
+
+
+async def test_an_answer_above_the_limit_is_served_but_not_compared() -> None:
+    gateway = gateway_in(Mode.SHADOW, "GET /same/{n}", shadow_max_answer_size=10)
+    answer = await request(gateway, "GET", "/same/1")
+    await settled(gateway)
+    counts = gateway.shadow.counts["GET /same/{n}"]
+    assert answer.json() == {"n": 1, "name": "widget"}
+    assert (counts.compared, counts.not_shadowed) == (0, 1)

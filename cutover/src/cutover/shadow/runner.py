@@ -25,6 +25,9 @@ logger = logging.getLogger("cutover.shadow")
 SHADOW_HEADER = (b"x-cutover-shadow", b"1")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_EXEMPLARS = 3
+# Comparing two answers costs ~90 ms of CPU per MB when their bytes differ (bench/README.md):
+# larger ones are served but not compared unless a team raises the limit.
+DEFAULT_MAX_ANSWER = 256 << 10
 INLINE_COMPARE_BYTES = 16 << 10  # both bodies together; larger ones are compared in a thread
 _T = TypeVar("_T")
 
@@ -79,7 +82,7 @@ class ShadowRunner:
         sample_rates: Mapping[str, float] | None = None,
         noise_rate: float = 0.1,
         max_body_size: int = 64 << 10,
-        max_answer_size: int = 4 << 20,
+        max_answer_size: int = DEFAULT_MAX_ANSWER,
         rules: Mapping[str, CompareRules] | None = None,
         methods: Mapping[str, Iterable[str]] | None = None,
     ) -> None:
