@@ -205,6 +205,12 @@ def shadow_sampled() -> Gateway:
     return shadow_gateway("shadow", shadow_sample_rate=SAMPLED_RATE)
 
 
+def shadow_budgeted() -> Gateway:
+    """`shadow` with `shadow_budget=0.05`: replays and comparisons take at most 5 % of each
+    second; past it requests are served unshadowed (counted dropped)."""
+    return shadow_gateway("shadow", shadow_budget=0.05)
+
+
 def shadow_slow() -> Gateway:
     """`shadow` to a candidate that sleeps 2 s, past the 1 s shadow timeout."""
     return shadow_gateway("shadow", "slow")

@@ -190,6 +190,7 @@ _SHADOWED = [
     # (name, app factory, judged against the target): each against the routes in `legacy`
     ("shadow, matching candidate", "shadow_matching", True),
     ("shadow, 10 % sampled", "shadow_sampled", False),
+    ("shadow, 5 % budget", "shadow_budgeted", True),
     ("shadow, candidate sleeps 2 s", "shadow_slow", True),
     ("shadow, candidate raises", "shadow_failing", True),
 ]

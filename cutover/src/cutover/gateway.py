@@ -96,6 +96,7 @@ class Gateway:
         shadow_queue_size: int = 256,
         shadow_max_body_size: int = 64 << 10,
         shadow_max_answer_size: int = DEFAULT_MAX_ANSWER,
+        shadow_budget: float = 1.0,
         shadow_rules: Mapping[str, CompareRules] | None = None,
         evidence_retention: float = 7 * 24 * 3600.0,
         evidence_max_exemplars: int = 50,
@@ -172,6 +173,7 @@ class Gateway:
             methods=shadow_methods,
             max_body_size=shadow_max_body_size,
             max_answer_size=shadow_max_answer_size,
+            budget=shadow_budget,
             rules=shadow_rules,
         )
         # The OpenAPI document of both sides, and the answers it learns from (cutover.openapi).

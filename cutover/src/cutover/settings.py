@@ -50,6 +50,7 @@ class GatewaySettings(BaseSettings):
     shadow_queue_size: int = 256
     shadow_max_body_size: int = 64 << 10
     shadow_max_answer_size: int = 256 << 10
+    shadow_budget: float = Field(default=1.0, gt=0, le=1)
     # Shadow evidence in the state store: kept this many seconds, this many exemplars a route.
     evidence_retention: float = Field(default=7 * 24 * 3600.0, gt=0)
     evidence_max_exemplars: int = Field(default=50, ge=1)

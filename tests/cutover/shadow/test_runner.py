@@ -305,3 +305,22 @@ async def test_an_answer_above_the_limit_is_served_but_not_compared() -> None:
     counts = gateway.shadow.counts["GET /same/{n}"]
     assert answer.json() == {"n": 1, "name": "widget"}
     assert (counts.compared, counts.not_shadowed) == (0, 1)
+
+
+async def test_past_its_budget_the_shadow_serves_requests_unshadowed() -> None:
+    """A candidate slower than the budget allows: the first replay spends it, the rest of the
+    window's requests are served as if unshadowed and counted dropped."""
+    finished = asyncio.Event()
+    gateway = gateway_in(
+        Mode.SHADOW, "GET /slow", shadow_timeout=0.3, shadow_budget=0.001, finished=finished
+    )
+    gateway.shadow.noise_rate = 0
+    gateway.shadow.budget_window = 60.0  # one window for the whole test, however slow
+    first = await request(gateway, "GET", "/slow")
+    await settled(gateway)  # the replay ran into its timeout: 0.3 s spent, past 0.001 x 60 s
+    later = [await request(gateway, "GET", "/slow") for _ in range(3)]
+    await settled(gateway)
+    counts = gateway.shadow.counts["GET /slow"]
+    assert [answer.status_code for answer in (first, *later)] == [200] * 4
+    assert counts.timeout == 1
+    assert counts.dropped == 3

@@ -8,9 +8,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from time import perf_counter
 from typing import Any, TypeVar
 
 import anyio.to_thread
@@ -85,8 +86,15 @@ class ShadowRunner:
         max_answer_size: int = DEFAULT_MAX_ANSWER,
         rules: Mapping[str, CompareRules] | None = None,
         methods: Mapping[str, Iterable[str]] | None = None,
+        budget: float = 1.0,
     ) -> None:
         self.concurrency = concurrency
+        # The share of each second the shadow's own work may take (replays, comparisons, noise
+        # runs, by the clock): past it, requests are served unshadowed and counted dropped.
+        self.budget = budget
+        self.budget_window = 1.0  # seconds over which the share is measured
+        self._spent = 0.0
+        self._window = perf_counter()
         self.timeout = timeout
         self.sample_rate = sample_rate
         self.sample_rates = dict(sample_rates or {})  # per route, over sample_rate
@@ -119,6 +127,9 @@ class ShadowRunner:
             return False
         rate = self.sample_rates.get(route, self.sample_rate)
         if rate < 1 and self._random.random() >= rate:
+            return False
+        if self.budget < 1 and self._over_budget():
+            self._count(route).dropped += 1
             return False
         if self._queue.full():
             # Dropped before its answer is recorded: a request the shadow cannot take costs
@@ -166,7 +177,20 @@ class ShadowRunner:
             finally:
                 self._queue.task_done()
 
+    def _over_budget(self) -> bool:
+        now = perf_counter()
+        if now - self._window >= self.budget_window:
+            self._window, self._spent = now, 0.0
+        return self._spent >= self.budget * self.budget_window
+
     async def _run(self, job: ShadowJob) -> None:
+        started = perf_counter()
+        try:
+            await self._compare(job)
+        finally:
+            self._spent += perf_counter() - started
+
+    async def _compare(self, job: ShadowJob) -> None:
         counts = self._count(job.route)
         try:
             candidate = await asyncio.wait_for(
@@ -269,38 +293,6 @@ async def replay(app: ASGIApp, scope: Scope, body: bytes) -> Answer:
     finally:
         finished.set()
     return Answer.from_asgi(messages)
-
-
-class Recorder:
-    """The primary's `send`, passing every message on and keeping a copy up to `limit` bytes."""
-
-    __slots__ = ("_limit", "_send", "messages", "overflowed", "size")
-
-    def __init__(self, send: Callable[[Message], Awaitable[None]], limit: int) -> None:
-        self._send = send
-        self._limit = limit
-        self.messages: list[Message] = []
-        self.size = 0
-        self.overflowed = False
-
-    async def send(self, message: Message) -> None:
-        if not self.overflowed:
-            self.size += len(message.get("body", b""))
-            if self.size > self._limit:
-                self.overflowed = True
-                self.messages.clear()
-            else:
-                self.messages.append(message)
-        await self._send(message)
-
-    def answer(self) -> Answer | None:
-        """The recorded answer, or None when it was too large to keep."""
-        if self.overflowed or not self.messages:
-            return None
-        try:
-            return Answer.from_asgi(self.messages)
-        except ValueError:
-            return None
 
 
 def as_dict(counts: ShadowCounts) -> dict[str, Any]:

@@ -3,11 +3,14 @@ while a copy of the answer is kept, then queue the replay; nothing here waits fo
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cutover.asgi import without_body
 from cutover.limits import serve_within
-from cutover.shadow.runner import Recorder, ShadowJob, ShadowRunner
+from cutover.shadow.answer import Answer
+from cutover.shadow.runner import ShadowJob, ShadowRunner
 
 
 def side_apps(
@@ -86,3 +89,35 @@ def _replaying(body: bytes, first: Message | None, rest: Receive | None = None) 
         return await rest()
 
     return receive
+
+
+class Recorder:
+    """The primary's `send`, passing every message on and keeping a copy up to `limit` bytes."""
+
+    __slots__ = ("_limit", "_send", "messages", "overflowed", "size")
+
+    def __init__(self, send: Callable[[Message], Awaitable[None]], limit: int) -> None:
+        self._send = send
+        self._limit = limit
+        self.messages: list[Message] = []
+        self.size = 0
+        self.overflowed = False
+
+    async def send(self, message: Message) -> None:
+        if not self.overflowed:
+            self.size += len(message.get("body", b""))
+            if self.size > self._limit:
+                self.overflowed = True
+                self.messages.clear()
+            else:
+                self.messages.append(message)
+        await self._send(message)
+
+    def answer(self) -> Answer | None:
+        """The recorded answer, or None when it was too large to keep."""
+        if self.overflowed or not self.messages:
+            return None
+        try:
+            return Answer.from_asgi(self.messages)
+        except ValueError:
+            return None
