@@ -22,6 +22,14 @@ def route_path(scope: Scope) -> str:
     return path
 
 
+def header_value(headers: Iterable[tuple[bytes, bytes]] | None, wanted: bytes) -> str | None:
+    """The first value of the header named `wanted` (lowercase), decoded as latin-1."""
+    for name, value in headers or ():
+        if name.lower() == wanted:
+            return value.decode("latin-1")
+    return None
+
+
 async def send_json(
     send: Send,
     status: int,

@@ -24,7 +24,7 @@ from werkzeug.routing import (
 from cutover.control.modes import MODE_ATTRIBUTE, RouteMode
 
 # `<name>`, `<int:name>` or `<any(a, b):name>` in a werkzeug rule.
-_WERKZEUG_PARAM = re.compile(r"<(?:(?P<converter>\w+)(?:\((?P<args>.*?)\))?:)?(?P<name>\w+)>")
+WERKZEUG_PARAM = re.compile(r"<(?:(?P<converter>\w+)(?:\((?P<args>.*?)\))?:)?(?P<name>\w+)>")
 # `{name}` or `{name:convertor}` in a Starlette path.
 STARLETTE_PARAM = re.compile(r"{(?P<name>\w+)(?::(?P<convertor>\w+))?}")
 _CONVERTER_TYPES: tuple[tuple[type[BaseConverter], type], ...] = (
@@ -78,6 +78,11 @@ def _converter_type(converter: type[BaseConverter] | None) -> type | None:
     return None
 
 
+def rule_template(rule: str) -> str:
+    """A werkzeug rule as a path template: `/items/<int:item_id>` -> `/items/{item_id}`."""
+    return WERKZEUG_PARAM.sub(lambda m: "{" + m["name"] + "}", rule)
+
+
 def legacy_routes(url_map: Map) -> list[LegacyRoute]:
     """The routes of a werkzeug Map (a Flask app's `url_map`), build-only rules left out."""
     routes = []
@@ -85,10 +90,10 @@ def legacy_routes(url_map: Map) -> list[LegacyRoute]:
     for rule in url_map.iter_rules():
         if rule.build_only or rule.websocket:
             continue
-        template = _WERKZEUG_PARAM.sub(lambda m: "{" + m["name"] + "}", rule.rule)
+        template = rule_template(rule.rule)
         param_types = tuple(
             _converter_type(converters.get(m["converter"] or "default"))
-            for m in _WERKZEUG_PARAM.finditer(rule.rule)
+            for m in WERKZEUG_PARAM.finditer(rule.rule)
         )
         routes.append(
             LegacyRoute(

@@ -22,7 +22,6 @@ from cutover.control.tables import overrides_table, promotions_table
 from cutover.observe.traffic import route_traffic
 from cutover.publish import Write
 from cutover.shadow.evidence import EvidenceStore
-from cutover.shadow.runner import ShadowCounts
 
 logger = logging.getLogger("cutover.control")
 
@@ -44,11 +43,6 @@ DEFAULT_SETTLE = settle_seconds(1.0, 2.0)  # the gateway's default intervals: 5 
 
 class _Superseded(Exception):
     """The lease was lost, or the promotion changed, between reading and writing."""
-
-
-def shadow_counts(store: StateStore, route: str, since: datetime, until: datetime) -> ShadowCounts:
-    """The route's shadow evidence over the window, as every process stored it."""
-    return EvidenceStore(store).counts(route, since, until)
 
 
 class PromotionDriver:
@@ -175,7 +169,7 @@ class PromotionDriver:
             # A high step leaves legacy few answers: compare with legacy since before the start.
             wider = promotion.started_at - timedelta(seconds=promotion.interval)
             baseline, _ = route_traffic(self.store, promotion.route, wider, until)
-        shadow = shadow_counts(self.store, promotion.route, since, until)
+        shadow = EvidenceStore(self.store).counts(promotion.route, since, until)
         return judge(legacy, new, shadow, promotion.thresholds, baseline=baseline)
 
     def _switched_elsewhere(self, promotion: Promotion) -> str | None:

@@ -5,7 +5,6 @@ docstring, a tag per blueprint."""
 from __future__ import annotations
 
 import inspect
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -22,18 +21,16 @@ from werkzeug.routing import (
     parse_converter_args,
 )
 
+from cutover.routes import WERKZEUG_PARAM, rule_template
+
 Operation = dict[str, Any]
 Schema = dict[str, Any]
 
-# `<name>`, `<int:name>` or `<int(min=1):name>` in a werkzeug rule.
-_PARAM = re.compile(r"<(?:(?P<converter>\w+)(?:\((?P<args>.*?)\))?:)?(?P<name>\w+)>")
 _AUTOMATIC = frozenset({"HEAD", "OPTIONS"})
 DEFAULT_TAG = "legacy"
 
 
-def openapi_path(rule: str) -> str:
-    """`/items/<int:item_id>` -> `/items/{item_id}`."""
-    return _PARAM.sub(lambda m: "{" + m["name"] + "}", rule)
+openapi_path = rule_template  # an OpenAPI path is the template both sides are compared on
 
 
 def _arguments(converter: type[BaseConverter], args: str | None) -> dict[str, Any]:
@@ -99,7 +96,7 @@ def path_parameters(rule: str, converters: Mapping[str, type[BaseConverter]]) ->
                 converters.get(match["converter"] or "default"), match["args"]
             ),
         }
-        for match in _PARAM.finditer(rule)
+        for match in WERKZEUG_PARAM.finditer(rule)
     ]
 
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 from starlette.types import Message, Receive, Scope, Send
 
+from cutover.asgi import header_value
+
 FIRST = 3  # requests of a route always sampled before its countdown starts
 MAX_PENDING = 256  # samples waiting in memory for the collector; past it they are dropped
 NEVER = sys.maxsize
@@ -26,13 +28,6 @@ class RawSample:
     request_body: bytearray = field(default_factory=bytearray)
     response_body: bytearray = field(default_factory=bytearray)
     too_large: set[str] = field(default_factory=set)  # "request", "response": body not kept
-
-
-def _header(headers: object, wanted: bytes) -> str | None:
-    for name, value in headers or ():  # type: ignore[attr-defined]
-        if name.lower() == wanted:
-            return str(value.decode("latin-1"))
-    return None
 
 
 def _keeps_body(content_type: str | None) -> bool:
@@ -72,7 +67,7 @@ class ResponseSampler:
         if scope["method"] in ("HEAD", "OPTIONS") or len(self.pending) >= MAX_PENDING:
             return receive, send
         sample = RawSample(
-            route, request_content_type=_header(scope.get("headers"), b"content-type")
+            route, request_content_type=header_value(scope.get("headers"), b"content-type")
         )
         return self._receive(sample, receive), self._send(sample, send)
 
@@ -92,7 +87,7 @@ class ResponseSampler:
             kind = message["type"]
             if kind == "http.response.start":
                 sample.status = int(message["status"])
-                sample.content_type = _header(message.get("headers"), b"content-type")
+                sample.content_type = header_value(message.get("headers"), b"content-type")
             elif kind == "http.response.body":
                 if _keeps_body(sample.content_type):
                     self._append(sample, "response", message.get("body", b""))

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from cutover.asgi import header_value
 from cutover.shadow.answer import Answer
 from cutover.shadow.compare import Comparison
 from cutover.shadow.headers import is_json, media_type
@@ -58,7 +59,7 @@ class Exemplar:
 
 def request_document(exemplar: Exemplar) -> dict[str, Any]:
     """Method, path, query, headers and body of the request, redacted."""
-    content_type = _header(exemplar.headers, b"content-type")
+    content_type = header_value(exemplar.headers, b"content-type")
     return {
         "method": exemplar.method,
         "path": exemplar.path,
@@ -73,7 +74,7 @@ def answer_document(answer: Answer) -> dict[str, Any]:
     return {
         "status": answer.status,
         "headers": _header_pairs(answer.headers),
-        "body": body_document(answer.body, _header(answer.headers, b"content-type")),
+        "body": body_document(answer.body, header_value(answer.headers, b"content-type")),
     }
 
 
@@ -143,13 +144,6 @@ def _header_pairs(headers: Iterable[tuple[bytes, bytes]]) -> list[list[str]]:
     return [
         [name.decode("latin-1"), value.decode("latin-1")] for name, value in redact_headers(headers)
     ]
-
-
-def _header(headers: Iterable[tuple[bytes, bytes]], wanted: bytes) -> str | None:
-    for name, value in headers:
-        if name.lower() == wanted:
-            return value.decode("latin-1")
-    return None
 
 
 def _dumps(document: Any) -> str:
