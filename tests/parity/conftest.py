@@ -1,17 +1,24 @@
-"""Both sides of the cutover on one database: the legacy app alone, and the gateway with ports."""
+"""Both sides of the cutover on one database: the legacy app alone, and the gateway with ports.
 
-from collections.abc import AsyncIterator, Iterator
+`gateway` and `reset` are what a parity test needs (`cutover.parity.assert_parity(gateway,
+steps, reset=reset)`); `cutover scaffold` drafts tests that ask for them by these names.
+"""
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from functools import partial
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from flask import Flask
+from sqlalchemy import Engine
 
 from cutover import Gateway
 from legacy_flask import create_app as create_legacy_app
 from legacy_flask.extensions import db
 from new_fastapi import create_app as create_new_app
 from shared_models import Settings
+from tests.database import truncate_all
 from tests.legacy.upstream import UpstreamServer
 
 UPSTREAM_TIMEOUT = 0.3
@@ -75,11 +82,18 @@ def legacy_gateway(flask_app: Flask) -> Iterator[Gateway]:
 
 
 @pytest.fixture(scope="session")
-def new_gateway(flask_app: Flask, fastapi_app: FastAPI) -> Iterator[Gateway]:
-    """The gateway with every port: ported routes are served by FastAPI."""
+def gateway(flask_app: Flask, fastapi_app: FastAPI) -> Iterator[Gateway]:
+    """The gateway with the legacy Flask app and every port (served by FastAPI unless a parity
+    run pins it to one side), on the test database."""
     gateway = Gateway(flask_app, fastapi_app)
     yield gateway
     gateway.bridge.close()
+
+
+@pytest.fixture
+def reset(clean_db: Engine) -> Callable[[], None]:
+    """Empties every table of the test database: a parity run's fresh state."""
+    return partial(truncate_all, clean_db)
 
 
 def _client(app: Gateway | FastAPI) -> httpx.AsyncClient:
@@ -93,22 +107,8 @@ async def legacy(clean_db: object, legacy_gateway: Gateway) -> AsyncIterator[htt
         yield client
 
 
-@pytest.fixture(params=["gateway", "standalone"])
-async def new(
-    request: pytest.FixtureRequest,
-    clean_db: object,
-    new_gateway: Gateway,
-    fastapi_app: FastAPI,
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The ports behind the gateway, or the FastAPI app alone (its compat layer answers 404s,
-    405s, HEAD and OPTIONS that the gateway would otherwise hand to Flask)."""
-    app = new_gateway if request.param == "gateway" else fastapi_app
-    async with _client(app) as client:
-        yield client
-
-
 @pytest.fixture
-async def ported(clean_db: object, new_gateway: Gateway) -> AsyncIterator[httpx.AsyncClient]:
+async def ported(clean_db: object, gateway: Gateway) -> AsyncIterator[httpx.AsyncClient]:
     """The gateway with every port, for sequences that alternate sides."""
-    async with _client(new_gateway) as client:
+    async with _client(gateway) as client:
         yield client

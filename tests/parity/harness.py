@@ -1,113 +1,92 @@
-"""Replays one request sequence on the legacy and the new side and normalises the answers.
+"""The reference app's extensions of cutover.parity: its accounts and per-side tokens, the
+upstream server /fetch-data calls, and the FastAPI app run alone beside the gateway.
 
-A `Step` is one request; `Account` names in a step (`bearer`, `basic`) resolve per side, since
-each side mints its own tokens. Answers are reduced to what clients depend on: status, the
-headers that matter and the exact body bytes with only tokens and timestamps masked.
+Each side mints its own tokens, so a step names an account (`bearer="alice"`) and the token
+that side's run kept for it (`login`) is sent; `upstream` switches the upstream test server
+before the step on each side; `standalone_differs` is a deliberate difference of the FastAPI
+app alone (behind the gateway, Flask's routing still decides which side serves the path).
 """
 
 import base64
-import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
-import httpx
+from cutover.parity import Step, keep_json_field
+from cutover.parity import bearer as kept_bearer
+from tests.legacy.upstream import Behaviour, UpstreamServer
 
-HTTP_DATE = re.compile(rb"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT")
-TOKEN_FIELD = re.compile(rb'"token":"[A-Za-z0-9_-]+"')
-COMPARED_HEADERS = ("content-type", "location", "www-authenticate", "cache-control", "vary")
 PASSWORD = "correct horse"
 
 
-@dataclass(frozen=True)
-class Step:
-    """One request; `bearer` names a token saved by an earlier step's `save_token`."""
+@dataclass(frozen=True, kw_only=True)
+class Case(Step):
+    """A step of the reference app's sequences."""
 
-    method: str
-    path: str
-    json: Any = None
-    content: bytes | str | None = None
-    data: dict[str, Any] | None = None
-    files: dict[str, Any] | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    bearer: str | None = None
-    basic: tuple[str, str] | None = None
-    save_token: str | None = None
-    upstream: str | None = None  # switch the upstream test server's behaviour first
-    differs: str | None = None  # a deliberate difference: why the ports answer otherwise
-    # A deliberate difference of the FastAPI app alone (behind the gateway, Flask's routing
-    # still decides which side serves the path): why it answers otherwise.
+    upstream: Behaviour | None = None
     standalone_differs: str | None = None
 
-    @property
-    def label(self) -> str:
-        extras = [
-            f"{k}={v!r}"
-            for k in ("json", "content", "data", "bearer", "basic")
-            if (v := getattr(self, k)) is not None
-        ]
-        return " ".join([self.method, self.path, *extras])[:160]
+
+def basic_auth(name: str, password: str) -> dict[str, str]:
+    raw = f"{name}:{password}".encode()
+    return {"Authorization": f"Basic {base64.b64encode(raw).decode()}"}
 
 
-def user(name: str, **extra: Any) -> Step:
+def H(
+    method: str,
+    path: str,
+    *,
+    bearer: str | None = None,
+    basic: tuple[str, str] | None = None,
+    save_token: str | None = None,
+    headers: dict[str, str] | None = None,
+    **fields: Any,
+) -> Case:
+    """A step; `bearer` sends the token this side minted for that account, `basic` HTTP
+    Basic credentials, `save_token` keeps the token a `POST /api/tokens` answer mints."""
+    sent = dict(headers or {})
+    if basic is not None:
+        sent.update(basic_auth(*basic))
+    return Case(
+        method,
+        path,
+        headers=sent,
+        auth=kept_bearer(bearer) if bearer is not None else None,
+        keep=keep_json_field("token", save_token) if save_token is not None else None,
+        **fields,
+    )
+
+
+def user(name: str, **extra: Any) -> Case:
     """Sign up `name` with the standard password."""
-    return Step(
+    return H(
         "POST",
         "/api/users",
         json={"username": name, "email": f"{name}@example.com", "password": PASSWORD, **extra},
     )
 
 
-def login(name: str) -> Step:
-    """Mint a token for `name`, saved under the same name."""
-    return Step("POST", "/api/tokens", basic=(name, PASSWORD), save_token=name)
+def login(name: str) -> Case:
+    """Mint a token for `name`, kept under the same name."""
+    return H("POST", "/api/tokens", basic=(name, PASSWORD), save_token=name)
 
 
-@dataclass(frozen=True)
-class Answer:
-    """The parts of a response parity is judged on."""
-
-    status: int
-    headers: dict[str, str]
-    allow: frozenset[str]
-    cookies: tuple[str, ...]
-    body: bytes
-
-
-def normalise(response: httpx.Response) -> Answer:
-    body = HTTP_DATE.sub(b"<date>", response.content)
-    body = TOKEN_FIELD.sub(b'"token":"<token>"', body)
-    allow = response.headers.get("allow")
-    return Answer(
-        status=response.status_code,
-        headers={
-            name: response.headers[name] for name in COMPARED_HEADERS if name in response.headers
-        },
-        allow=frozenset(m.strip() for m in allow.split(",")) if allow else frozenset(),
-        cookies=tuple(sorted(c.split("=", 1)[0] for c in response.headers.get_list("set-cookie"))),
-        body=body,
-    )
+def with_upstream(steps: Sequence[Step], upstream: UpstreamServer) -> list[Step]:
+    """`steps` with each `upstream` behaviour bound to the server, switched before the step."""
+    return [
+        replace(step, before=partial(upstream.set_behaviour, step.upstream))
+        if isinstance(step, Case) and step.upstream is not None
+        else step
+        for step in steps
+    ]
 
 
-def _auth_header(step: Step, tokens: dict[str, str]) -> dict[str, str]:
-    if step.bearer is not None:
-        return {"Authorization": f"Bearer {tokens.get(step.bearer, step.bearer)}"}
-    if step.basic is not None:
-        raw = f"{step.basic[0]}:{step.basic[1]}".encode()
-        return {"Authorization": f"Basic {base64.b64encode(raw).decode()}"}
-    return {}
-
-
-async def send(client: httpx.AsyncClient, step: Step, tokens: dict[str, str]) -> httpx.Response:
-    """Send `step`, saving a minted token when the step asks to."""
-    response = await client.request(
-        step.method,
-        step.path,
-        json=step.json,
-        content=step.content,
-        data=step.data,
-        files=step.files,
-        headers={**step.headers, **_auth_header(step, tokens)},
-    )
-    if step.save_token is not None and response.status_code == 200:
-        tokens[step.save_token] = response.json()["token"]
-    return response
+def standalone(steps: Sequence[Step]) -> list[Step]:
+    """`steps` as the FastAPI app alone answers them: its own deliberate differences listed."""
+    return [
+        replace(step, differs=step.differs or step.standalone_differs)
+        if isinstance(step, Case) and step.standalone_differs is not None
+        else step
+        for step in steps
+    ]

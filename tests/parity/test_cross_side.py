@@ -3,7 +3,8 @@
 import httpx
 import pytest
 
-from tests.parity.harness import PASSWORD, Step, login, normalise, send, user
+from cutover.parity import normalise, send
+from tests.parity.harness import PASSWORD, H, login, user
 
 pytestmark = pytest.mark.anyio
 
@@ -54,7 +55,7 @@ async def test_token_issued_on_one_side_works_and_is_revoked_on_the_other(
     issuing, other = (legacy, ported) if issuer == "legacy" else (ported, legacy)
     tokens: dict[str, str] = {}
     await send(issuing, user("alice"), tokens)
-    minted = await send(issuing, Step("POST", "/api/tokens", basic=("alice", PASSWORD)), tokens)
+    minted = await send(issuing, H("POST", "/api/tokens", basic=("alice", PASSWORD)), tokens)
     auth = {"Authorization": f"Bearer {minted.json()['token']}"}
 
     on_other = await other.get("/profile", headers=auth)
