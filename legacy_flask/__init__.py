@@ -5,7 +5,7 @@ from typing import Any
 
 from flask import Flask
 
-from legacy_flask import admin, internal, items, main, notes, posts, tokens, users
+from legacy_flask import admin, comments, internal, items, main, notes, posts, tokens, users
 from legacy_flask.errors import register_error_handlers
 from legacy_flask.extensions import db
 from shared_models import engine_options, get_settings
@@ -42,6 +42,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         install_engine_hooks(db.engine)
 
     register_error_handlers(app)
-    for blueprint_module in (main, users, tokens, notes, posts, items, internal, admin):
+    for blueprint_module in (main, users, tokens, notes, posts, comments, items, internal, admin):
         app.register_blueprint(blueprint_module.bp)
     return app

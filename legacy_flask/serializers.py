@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from shared_models import Item, Note, Post, User
+from shared_models import Comment, Item, Note, Post, User
 
 
 def user_to_dict(user: User) -> dict[str, Any]:
@@ -40,6 +40,18 @@ def post_to_dict(post: Post) -> dict[str, Any]:
         "published": post.published,
         "title": post.title,
         "updated_at": post.updated_at,
+    }
+
+
+def comment_to_dict(comment: Comment) -> dict[str, Any]:
+    """A comment with its author's username."""
+    return {
+        "author": comment.author.username,
+        "author_id": comment.author_id,
+        "body": comment.body,
+        "created_at": comment.created_at,
+        "id": comment.id,
+        "post_id": comment.post_id,
     }
 
 

@@ -2,12 +2,13 @@
 
 from shared_models.base import Base
 from shared_models.database import create_engine_for, engine_options, make_sessionmaker
-from shared_models.models import ApiToken, Item, Note, Post, User
+from shared_models.models import ApiToken, Comment, Item, Note, Post, User
 from shared_models.settings import Settings, get_settings
 
 __all__ = [
     "ApiToken",
     "Base",
+    "Comment",
     "Item",
     "Note",
     "Post",

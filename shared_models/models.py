@@ -75,6 +75,20 @@ class Post(Base):
     author: Mapped[User] = relationship()
 
 
+class Comment(Base):
+    """A comment on a published post, removable by its author only."""
+
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author: Mapped[User] = relationship()
+
+
 class Item(Base):
     """A catalogue item; the price is an exact decimal."""
 
