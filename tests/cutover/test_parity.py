@@ -230,3 +230,17 @@ async def test_a_json_null_body_is_sent_and_absent_means_no_body(
     assert [result.legacy.status for result in report.results] == [400, 400]
     assert "json=None" in steps[0].label
     assert "json" not in steps[1].label
+
+
+def test_a_label_shows_what_a_step_sends_but_no_credentials() -> None:
+    step = Step(
+        "POST",
+        "/items",
+        data={"name": "x"},
+        headers={"Authorization": "Bearer s3cret", "Cookie": "session=s3cret", "X-Trace": "1"},
+    )
+    assert step.label == (
+        "POST /items data={'name': 'x'} headers={'Authorization': '<redacted>', "
+        "'Cookie': '<redacted>', 'X-Trace': '1'}"
+    )
+    assert len(Step("POST", "/items", content="x" * 1000).label) == 200

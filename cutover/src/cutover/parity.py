@@ -32,9 +32,11 @@ if TYPE_CHECKING:
     from cutover.gateway import Gateway
 
 __all__ = [
+    "ABSENT",
     "COMPARED_HEADERS",
     "DEFAULT_MASKS",
     "Answer",
+    "Mask",
     "ParityError",
     "ParityReport",
     "RouteNotOnBothSides",
@@ -56,18 +58,8 @@ __all__ = [
 class _Absent:
     """The default of `Step.json`: no JSON body (None sends JSON `null`)."""
 
-    _instance: _Absent | None = None
-
-    def __new__(cls) -> _Absent:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
     def __repr__(self) -> str:
         return "<absent>"
-
-    def __bool__(self) -> bool:
-        return False
 
 
 ABSENT: Final = _Absent()
@@ -94,6 +86,7 @@ Kept = Mapping[str, str]
 Keeper = Callable[[httpx.Response], Mapping[str, str]]
 Credentials = Callable[[Kept], Mapping[str, str]]
 Hook = Callable[[], object]  # sync, or returning an awaitable
+_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
 _LABEL_LENGTH = 200
 _BODY_SHOWN = 300
 
@@ -144,7 +137,11 @@ class Step:
             if (value := getattr(self, name)) is not None:
                 parts.append(f"{name}={value!r}")
         if self.headers:
-            parts.append(f"headers={dict(self.headers)!r}")
+            shown = {
+                name: "<redacted>" if name.lower() in _SECRET_HEADERS else value
+                for name, value in self.headers.items()
+            }
+            parts.append(f"headers={shown!r}")
         if self.auth is not None:
             parts.append(f"auth={self.auth!r}")
         label = " ".join(parts)
@@ -216,7 +213,7 @@ def _header(response: httpx.Response, name: str, masks: Sequence[Mask]) -> str |
         return None
     if name == "allow":
         return ", ".join(sorted({method.strip() for method in value.split(",") if method}))
-    return _mask(value.encode("latin-1"), masks).decode("latin-1")
+    return _mask(value.encode("utf-8", "surrogateescape"), masks).decode("utf-8", "surrogateescape")
 
 
 def normalise(
