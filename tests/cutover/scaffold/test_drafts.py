@@ -1,0 +1,202 @@
+"""The measure: a stub Flask app's views, their traffic recorded through a real gateway with a state
+store, each route drafted by `cutover scaffold`, the drafts served by FastAPI behind a gateway
+over both, and each draft's own generated parity test run without any edit."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from flask import Flask
+from sqlalchemy import create_engine
+from sqlalchemy.orm import sessionmaker
+
+from cutover import Gateway
+from cutover.compat import LegacyJSONResponse, install_legacy_errors
+from cutover.openapi.samples import StoredSample, read_samples
+from cutover.scaffold import Drafted, scaffold
+from cutover.scaffold.source import find_view
+from tests.cutover.scaffold import stub_views
+
+pytestmark = [
+    pytest.mark.anyio,
+    # The legacy views use Flask-SQLAlchemy's Model.query, the 1.x API the drafts translate away.
+    pytest.mark.filterwarnings("ignore::sqlalchemy.exc.LegacyAPIWarning"),
+]
+
+# The traffic recorded before drafting, as clients would send it.
+TRAFFIC: list[tuple[str, str, dict[str, Any]]] = [
+    ("POST", "/widgets", {"json": {"name": "cog", "colour": "red", "size": 3}}),
+    ("POST", "/widgets", {"json": {"name": "gear", "size": 2}}),
+    ("POST", "/widgets", {"json": {"name": ""}}),
+    ("POST", "/widgets", {}),
+    ("GET", "/widgets", {}),
+    ("GET", "/widgets?limit=1", {}),
+    ("GET", "/widgets/1", {}),
+    ("GET", "/widgets/99", {}),
+    ("PUT", "/widgets/1", {"json": {"name": "cog2"}}),
+    ("PUT", "/widgets/99", {"json": {"name": "x"}}),
+    ("GET", "/widgets/count", {}),
+    ("GET", "/widgets/count?colour=red", {}),
+    ("GET", "/widgets/search?q=g", {}),
+    ("GET", "/widgets/by-name/gear", {}),
+    ("GET", "/widgets/by-name/none", {}),
+    ("GET", "/widgets/1/links", {}),
+    ("GET", "/widgets/pages/1", {}),
+    ("GET", "/health", {}),
+    ("POST", "/echo", {"json": {"a": 1}}),
+    ("GET", "/whoami", {}),
+    ("GET", "/page", {}),
+    ("GET", "/refuse", {}),
+    ("DELETE", "/widgets/2", {}),
+    ("DELETE", "/widgets/99", {}),
+]
+
+# Each view: None when its draft must pass its parity test with no edit, else the constructs
+# the draft must leave under TODO(cutover) (and its parity test is expected to fail).
+EXPECTED: dict[str, list[str] | None] = {
+    "GET /widgets": None,  # request.args.get(type=int), Model.query chain .all(), jsonify(list)
+    "GET /widgets/<int:widget_id>": None,  # Model.query.get_or_404, jsonify
+    "POST /widgets": None,  # get_json(silent), ({"error"}, 400), db.session, url_for, 3-tuple
+    "PUT /widgets/<int:widget_id>": None,  # db.session.get, abort(404), get_json(), dict return
+    "DELETE /widgets/<int:widget_id>": None,  # filter_by().first(), abort(description), ("", 204)
+    "GET /widgets/count": None,  # .count(), request.args.get without a default
+    "GET /widgets/search": None,  # filter(...).order_by(...).all(), jsonify(**kwargs)
+    "GET /widgets/by-name/<name>": None,  # db.first_or_404(db.select(...)), string converter
+    "GET /widgets/<int:widget_id>/links": None,  # db.get_or_404, url_for (absolute and ".x")
+    "GET /health": None,  # current_app.config, current_app.logger
+    "POST /echo": None,  # g set and read in the view, get_json(), request.method
+    "GET /widgets/pages/<int:number>": ["`Model.query` outside a chain"],
+    "GET /whoami": ["`g.user` is set outside the view"],
+    "GET /page": ["`render_template_string` (flask.render_template_string)"],
+    "GET /refuse": ["`json_error` uses Flask's `jsonify`"],
+}
+
+
+@dataclass
+class Drafts:
+    gateway: Gateway
+    drafted: dict[str, Drafted]
+    modules: dict[str, Any]  # blueprint -> the generated parity module
+    flask_app: Flask
+    samples: dict[str, list[StoredSample]]
+
+    def reset(self) -> None:
+        with self.flask_app.app_context():
+            stub_views.db.drop_all()
+            stub_views.db.create_all()
+
+
+async def _record(flask_app: Flask, state_url: str) -> dict[str, list[StoredSample]]:
+    gateway = Gateway(flask_app, state_url=state_url, openapi_sample_every=1)
+    store = gateway.control.store
+    assert store is not None
+    store.create_tables()
+    try:
+        transport = httpx.ASGITransport(app=gateway)
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
+            for method, url, options in TRAFFIC:
+                await client.request(method, url, **options)
+        await gateway.publisher.flush()
+        return read_samples(store)
+    finally:
+        gateway.bridge.close()
+        store.dispose()
+
+
+def _fastapi_app(flask_app: Flask, routers: list[Any], database_url: str) -> FastAPI:
+    app = FastAPI(default_response_class=LegacyJSONResponse, redirect_slashes=False)
+    install_legacy_errors(app)
+    engine = create_engine(database_url)
+    app.state.engine = engine
+    app.state.sessionmaker = sessionmaker(engine, expire_on_commit=False)
+    app.state.config = flask_app.config
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+@pytest.fixture
+async def drafts(tmp_path: Path) -> Any:
+    database_url = f"sqlite:///{tmp_path / 'widgets.db'}"
+    flask_app = stub_views.create_app(database_url)
+    samples = await _record(flask_app, f"sqlite:///{tmp_path / 'state.db'}")
+    package = tmp_path / "drafted"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    drafted = {
+        route: scaffold(flask_app, *route.split(" ", 1), samples, package) for route in EXPECTED
+    }
+    sys.path.insert(0, str(tmp_path))
+    try:
+        routers = [importlib.import_module(f"drafted.{name}") for name in ("widgets", "service")]
+        modules = {
+            name: importlib.import_module(f"drafted.test_{name}_parity")
+            for name in ("widgets", "service")
+        }
+        new_app = _fastapi_app(flask_app, [module.router for module in routers], database_url)
+        gateway = Gateway(flask_app, new_app)
+        yield Drafts(gateway, drafted, modules, flask_app, samples)
+        gateway.bridge.close()
+        new_app.state.engine.dispose()
+    finally:
+        sys.path.remove(str(tmp_path))
+        for name in [n for n in sys.modules if n == "drafted" or n.startswith("drafted.")]:
+            del sys.modules[name]
+        with flask_app.app_context():
+            stub_views.db.engine.dispose()
+
+
+def _tests_of(module: Any, method: str, function: str) -> list[Any]:
+    prefix = f"test_{method.lower()}_{function}_"
+    return [getattr(module, f"{prefix}{kind}") for kind in ("recorded", "edge_cases")]
+
+
+async def test_every_view_made_of_translated_constructs_ports_without_an_edit(
+    drafts: Drafts,
+) -> None:
+    outcomes: dict[str, str] = {}
+    for route, expected in EXPECTED.items():
+        method, rule = route.split(" ", 1)
+        view = find_view(drafts.flask_app, method, rule).function
+        blueprint = "widgets" if rule.startswith("/widgets") else "service"
+        own_todos = _todos_of(drafts, route)
+        tests = _tests_of(drafts.modules[blueprint], method, view.__name__)
+        failures = []
+        for test in tests:
+            try:
+                await test(drafts.gateway, drafts.reset)
+            except AssertionError as exc:
+                failures.append(str(exc))
+        outcomes[route] = "no edit" if not failures and not own_todos else "needs edits"
+        if expected is None:
+            assert own_todos == [], route
+            assert failures == [], (route, failures)
+        else:
+            for construct in expected:
+                assert any(construct in todo for todo in own_todos), (route, own_todos)
+    ported = sum(1 for outcome in outcomes.values() if outcome == "no edit")
+    assert ported == sum(1 for expected in EXPECTED.values() if expected is None) == 11
+
+
+def _todos_of(drafts: Drafts, route: str) -> list[str]:
+    """The TODOs of this route's own function in its drafted module."""
+    method, rule = route.split(" ", 1)
+    text = drafts.drafted[route].router.read_text()
+    decorator = f"@router.{method.lower()}("
+    functions = text.split("\n\n\n")
+    path = find_view(drafts.flask_app, method, rule).fastapi_path
+    for chunk in functions:
+        if f"{decorator}{path!r}" in chunk:
+            return [
+                line.strip()[len("# TODO(cutover): ") :]
+                for line in chunk.splitlines()
+                if "TODO(cutover)" in line
+            ]
+    raise AssertionError(f"no function for {route} in {text}")
