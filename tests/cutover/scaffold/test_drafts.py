@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from fastapi import FastAPI
 from flask import Flask
@@ -19,43 +18,16 @@ from sqlalchemy.orm import sessionmaker
 
 from cutover import Gateway
 from cutover.compat import LegacyJSONResponse, install_legacy_errors
-from cutover.openapi.samples import StoredSample, read_samples
+from cutover.openapi.samples import StoredSample
 from cutover.scaffold import Drafted, scaffold
 from cutover.scaffold.source import find_view
 from tests.cutover.scaffold import stub_views
+from tests.cutover.scaffold.recording import record
 
 pytestmark = [
     pytest.mark.anyio,
     # The legacy views use Flask-SQLAlchemy's Model.query, the 1.x API the drafts translate away.
     pytest.mark.filterwarnings("ignore::sqlalchemy.exc.LegacyAPIWarning"),
-]
-
-# The traffic recorded before drafting, as clients would send it.
-TRAFFIC: list[tuple[str, str, dict[str, Any]]] = [
-    ("POST", "/widgets", {"json": {"name": "cog", "colour": "red", "size": 3}}),
-    ("POST", "/widgets", {"json": {"name": "gear", "size": 2}}),
-    ("POST", "/widgets", {"json": {"name": ""}}),
-    ("POST", "/widgets", {}),
-    ("GET", "/widgets", {}),
-    ("GET", "/widgets?limit=1", {}),
-    ("GET", "/widgets/1", {}),
-    ("GET", "/widgets/99", {}),
-    ("PUT", "/widgets/1", {"json": {"name": "cog2"}}),
-    ("PUT", "/widgets/99", {"json": {"name": "x"}}),
-    ("GET", "/widgets/count", {}),
-    ("GET", "/widgets/count?colour=red", {}),
-    ("GET", "/widgets/search?q=g", {}),
-    ("GET", "/widgets/by-name/gear", {}),
-    ("GET", "/widgets/by-name/none", {}),
-    ("GET", "/widgets/1/links", {}),
-    ("GET", "/widgets/pages/1", {}),
-    ("GET", "/health", {}),
-    ("POST", "/echo", {"json": {"a": 1}}),
-    ("GET", "/whoami", {}),
-    ("GET", "/page", {}),
-    ("GET", "/refuse", {}),
-    ("DELETE", "/widgets/2", {}),
-    ("DELETE", "/widgets/99", {}),
 ]
 
 # Each view: None when its draft must pass its parity test with no edit, else the constructs
@@ -93,23 +65,6 @@ class Drafts:
             stub_views.db.create_all()
 
 
-async def _record(flask_app: Flask, state_url: str) -> dict[str, list[StoredSample]]:
-    gateway = Gateway(flask_app, state_url=state_url, openapi_sample_every=1)
-    store = gateway.control.store
-    assert store is not None
-    store.create_tables()
-    try:
-        transport = httpx.ASGITransport(app=gateway)
-        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
-            for method, url, options in TRAFFIC:
-                await client.request(method, url, **options)
-        await gateway.publisher.flush()
-        return read_samples(store)
-    finally:
-        gateway.bridge.close()
-        store.dispose()
-
-
 def _fastapi_app(flask_app: Flask, routers: list[Any], database_url: str) -> FastAPI:
     app = FastAPI(default_response_class=LegacyJSONResponse, redirect_slashes=False)
     install_legacy_errors(app)
@@ -126,7 +81,7 @@ def _fastapi_app(flask_app: Flask, routers: list[Any], database_url: str) -> Fas
 async def drafts(tmp_path: Path) -> Any:
     database_url = f"sqlite:///{tmp_path / 'widgets.db'}"
     flask_app = stub_views.create_app(database_url)
-    samples = await _record(flask_app, f"sqlite:///{tmp_path / 'state.db'}")
+    samples = await record(flask_app, f"sqlite:///{tmp_path / 'state.db'}")
     package = tmp_path / "drafted"
     package.mkdir()
     (package / "__init__.py").write_text("")
