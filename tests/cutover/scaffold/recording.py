@@ -35,6 +35,10 @@ TRAFFIC: list[tuple[str, str, dict[str, Any]]] = [
     ("GET", "/whoami", {}),
     ("GET", "/page", {}),
     ("GET", "/refuse", {}),
+    ("GET", "/widgets/1/summary", {}),
+    ("GET", "/widgets/1/summary?format=long", {}),
+    ("GET", "/widgets/99/summary", {}),
+    ("GET", "/visitor", {}),
     ("DELETE", "/widgets/2", {}),
     ("DELETE", "/widgets/99", {}),
 ]

@@ -14,6 +14,7 @@ from flask import (
     jsonify,
     render_template_string,
     request,
+    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -41,8 +42,23 @@ service = Blueprint("service", __name__)
 
 
 def json_error(message: str, status: int) -> ResponseReturnValue:
-    """A helper that needs Flask: `jsonify` outside a view."""
+    """A helper that needs Flask: `jsonify` outside a view (the draft translates it too)."""
     return jsonify(error=message), status
+
+
+def widget_or_none(widget_id: int) -> Widget | None:
+    """A helper on Flask-SQLAlchemy's session (the draft passes it the session)."""
+    return db.session.get(Widget, widget_id)
+
+
+def wanted_format() -> str:
+    """A helper reading the request (the draft passes it the request)."""
+    return request.args.get("format", "short")
+
+
+def visitor() -> str:
+    """A helper on Flask's signed session: beyond the translation."""
+    return str(session.get("visitor", "nobody"))
 
 
 @widgets.get("")
@@ -166,9 +182,26 @@ def refuse() -> ResponseReturnValue:
     return json_error("refused", 403)
 
 
+@widgets.get("/<int:widget_id>/summary")
+def widget_summary(widget_id: int) -> ResponseReturnValue:
+    widget = widget_or_none(widget_id)
+    if widget is None:
+        return json_error("no such widget", 404)
+    if wanted_format() == "long":
+        return jsonify(widget.to_dict())
+    return {"name": widget.name}
+
+
+@service.get("/visitor")
+def who_visits() -> ResponseReturnValue:
+    return {"visitor": visitor()}
+
+
 def create_app(database_url: str) -> Flask:
     app = Flask(__name__)
-    app.config.update(SQLALCHEMY_DATABASE_URI=database_url, SERVICE_NAME="stub-widgets")
+    app.config.update(
+        SQLALCHEMY_DATABASE_URI=database_url, SERVICE_NAME="stub-widgets", SECRET_KEY="stub"
+    )
     db.init_app(app)
     app.register_blueprint(widgets)
     app.register_blueprint(service)

@@ -257,3 +257,49 @@ def test_a_draft_with_untranslated_constructs_still_imports(tmp_path: Path) -> N
     finally:
         sys.path.remove(str(tmp_path))
         sys.modules.pop("untranslatable_views", None)
+
+
+def test_a_helper_of_the_app_is_translated_with_what_it_needs_passed_in() -> None:
+    from cutover.scaffold.codemod import port_helper
+
+    source = (
+        "def widget_or_none(widget_id: int, *, strict: bool = False) -> 'Widget | None':\n"
+        "    if request.args.get('fresh'):\n"
+        "        db.session.expire_all()\n"
+        "    return db.session.get(Widget, widget_id)\n"
+    )
+    helper = port_helper("widget_or_none", "app.lookup", source, CONTEXT)
+    assert helper is not None
+    assert helper.needs == ("request", "session")
+    assert helper.translation.code.splitlines()[0] == (
+        "def widget_or_none(widget_id, *, strict=False, request, db_session):"
+    )
+    assert "return db_session.get(Widget, widget_id)" in helper.translation.code  # a value
+
+    context = ViewContext(
+        roles={**ROLES, "widget_or_none": "global"}, ported_helpers={"widget_or_none": helper}
+    )
+    translated, todos = _body("return {'found': widget_or_none(3) is not None}", context)
+    assert translated == (
+        "return LegacyJSONResponse({'found': widget_or_none(3, request=request, "
+        "db_session=db_session) is not None})"
+    )
+    assert todos == []
+
+
+def test_a_helper_answering_with_jsonify_answers_as_flask_would() -> None:
+    from cutover.scaffold.codemod import port_helper
+
+    source = "def json_error(message, status):\n    return jsonify(error=message), status\n"
+    helper = port_helper("json_error", "app.errors", source, CONTEXT)
+    assert helper is not None and helper.needs == ()
+    assert 'return flask_response((LegacyJSONResponse({"error": message}), status))' in (
+        helper.translation.code
+    )
+
+
+def test_a_helper_beyond_translation_is_not_ported() -> None:
+    from cutover.scaffold.codemod import port_helper
+
+    source = "def who():\n    return session['user']\n"
+    assert port_helper("who", "app.auth", source, CONTEXT) is None

@@ -47,7 +47,9 @@ EXPECTED: dict[str, list[str] | None] = {
     "GET /widgets/pages/<int:number>": ["`Model.query` outside a chain"],
     "GET /whoami": ["`g.user` is set outside the view"],
     "GET /page": ["`render_template_string` (flask.render_template_string)"],
-    "GET /refuse": ["`json_error` uses Flask's `jsonify`"],
+    "GET /refuse": None,  # a helper of the app calling jsonify: translated into the draft
+    "GET /widgets/<int:widget_id>/summary": None,  # helpers on db.session and request: passed in
+    "GET /visitor": ["`visitor` uses Flask's `session`"],
 }
 
 
@@ -137,7 +139,7 @@ async def test_every_view_made_of_translated_constructs_ports_without_an_edit(
             for construct in expected:
                 assert any(construct in todo for todo in own_todos), (route, own_todos)
     ported = sum(1 for outcome in outcomes.values() if outcome == "no edit")
-    assert ported == sum(1 for expected in EXPECTED.values() if expected is None) == 11
+    assert ported == sum(1 for expected in EXPECTED.values() if expected is None) == 13
 
 
 def _todos_of(drafts: Drafts, route: str) -> list[str]:

@@ -112,7 +112,10 @@ def _samples(url: str | None) -> dict[str, list[StoredSample]]:
     try:
         return read_samples(store)
     except StoreUnavailable as exc:
-        raise CommandError(f"{exc} ({store.display_url()})", code=1) from exc
+        print(
+            f"cutover: warning: no traffic used: {exc} ({store.display_url()})", file=sys.stderr
+        )
+        return {}
     finally:
         store.dispose()
 
@@ -194,8 +197,8 @@ def _traffic(url: str | None, window: float) -> dict[str, int]:
     store = StateStore(url)
     try:
         counted = read_traffic(store, now() - timedelta(seconds=window))
-    except StoreUnavailable as exc:
-        raise CommandError(f"{exc} ({store.display_url()})", code=1) from exc
+    except StoreUnavailable:
+        return {}  # said once already, by _samples
     finally:
         store.dispose()
     return {

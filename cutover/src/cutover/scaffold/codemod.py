@@ -56,6 +56,18 @@ class ViewContext:
     rules: Mapping[str, str] = field(default_factory=dict)  # endpoint -> werkzeug rule
     handled_codes: frozenset[int] = frozenset()  # statuses the legacy app has error handlers for
     flask_helpers: Mapping[str, Sequence[str]] = field(default_factory=dict)  # helper -> uses
+    ported_helpers: Mapping[str, HelperPort] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class HelperPort:
+    """A helper of the legacy app that uses Flask, translated too: the draft defines it, with
+    what it needs of the request passed in (`needs`: request, session, body)."""
+
+    name: str
+    module: str
+    translation: Translation
+    needs: tuple[str, ...]
 
 
 @dataclass(slots=True)
@@ -70,6 +82,7 @@ class Translation:
     globals_used: set[str]
     flask_names: set[str]
     url_rules: dict[str, str]
+    helpers_used: set[str] = field(default_factory=set)
 
 
 def _code(node: cst.CSTNode) -> str:
@@ -119,8 +132,11 @@ class _Frame:
 
 
 class _ViewTransformer(cst.CSTTransformer):
-    def __init__(self, context: ViewContext, locals_: set[str], g_assigned: set[str]) -> None:
+    def __init__(
+        self, context: ViewContext, locals_: set[str], g_assigned: set[str], *, helper: bool
+    ) -> None:
         super().__init__()
+        self.helper = helper  # a helper's returns are values, not views' answers
         self.context = context
         self.locals = locals_
         self.g_assigned = g_assigned
@@ -129,6 +145,7 @@ class _ViewTransformer(cst.CSTTransformer):
         self.query: list[QueryParam] = []
         self.todos: list[str] = []
         self.globals_used: set[str] = set()
+        self.helpers_used: set[str] = set()
         self.flask_names: set[str] = set()
         self.url_rules: dict[str, str] = {}
         self._keep: list[cst.CSTNode] = []  # nodes whose id() is a key in a frame's pending
@@ -192,6 +209,8 @@ class _ViewTransformer(cst.CSTTransformer):
         if role is not None and role.startswith("flask:"):
             self.flask_names.add(name)
             self.todo(f"`{name}` (flask.{role[6:]}) has no FastAPI translation here")
+        elif name in self.context.ported_helpers:
+            self.helpers_used.add(name)
         elif role == "global":
             self.globals_used.add(name)
             uses = self.context.flask_helpers.get(name)
@@ -278,6 +297,10 @@ class _ViewTransformer(cst.CSTTransformer):
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         func = original_node.func
         role = self.role(func)
+        if isinstance(func, cst.Name) and func.value not in self.locals:
+            helper = self.context.ported_helpers.get(func.value)
+            if helper is not None:
+                return self._helper_call(updated_node, helper)
         if role == "jsonify":
             return self._jsonify(updated_node)
         if role == "abort":
@@ -295,6 +318,15 @@ class _ViewTransformer(cst.CSTTransformer):
             if rewritten is not None:
                 return rewritten
         return updated_node
+
+    def _helper_call(self, node: cst.Call, helper: HelperPort) -> cst.BaseExpression:
+        """A ported helper, given what it needs of the request as keywords."""
+        extra = []
+        for need in helper.needs:
+            self.uses.add(need)
+            name = {"request": "request", "session": SESSION, "body": BODY}[need]
+            extra.append(_arg(_name(name), name))
+        return node.with_changes(args=[*_clean(node.args), *extra]) if extra else node
 
     def _jsonify(self, node: cst.Call) -> cst.BaseExpression:
         self.uses.add("LegacyJSONResponse")
@@ -442,10 +474,22 @@ class _ViewTransformer(cst.CSTTransformer):
         self, original_node: cst.Return, updated_node: cst.Return
     ) -> cst.Return | cst.RemovalSentinel:
         value = updated_node.value
+        if self.helper:
+            if value is not None and self._answers(value):
+                return updated_node.with_changes(value=self._response(value))
+            return updated_node
         if value is None:
             self.todo("a bare `return`: Flask refuses a view returning None")
             return updated_node
         return updated_node.with_changes(value=self._response(value))
+
+    @staticmethod
+    def _answers(value: cst.BaseExpression) -> bool:
+        """Whether a helper returns an answer: a `jsonify` result, alone or with a status."""
+        first = (
+            value.elements[0].value if isinstance(value, cst.Tuple) and value.elements else value
+        )
+        return m.matches(first, m.Call(func=m.Name("LegacyJSONResponse")))
 
     def _response(self, value: cst.BaseExpression) -> cst.BaseExpression:
         body = value
@@ -544,15 +588,18 @@ def _g_assigned(function: cst.FunctionDef, context: ViewContext) -> set[str]:
     return found
 
 
-def translate_view(source: str, context: ViewContext) -> Translation:
-    """Translate the view function in `source` (its decorators included) for FastAPI."""
+def translate_view(source: str, context: ViewContext, *, helper: bool = False) -> Translation:
+    """Translate the view function in `source` (its decorators included) for FastAPI; with
+    `helper`, a function the views call (its returns are left alone unless `jsonify`)."""
     module = cst.parse_module(textwrap.dedent(source))
     functions = [node for node in module.body if isinstance(node, cst.FunctionDef)]
     if not functions:
         raise ValueError("no function definition in the view's source")
     function = functions[0]
     local_names = _locals(function) - set(dir(builtins))
-    transformer = _ViewTransformer(context, local_names, _g_assigned(function, context))
+    transformer = _ViewTransformer(
+        context, local_names, _g_assigned(function, context), helper=helper
+    )
     body = function.body.visit(transformer)
     assert isinstance(body, cst.BaseSuite)
     for decorator in function.decorators:
@@ -578,6 +625,7 @@ def translate_view(source: str, context: ViewContext) -> Translation:
         globals_used=transformer.globals_used,
         flask_names=transformer.flask_names,
         url_rules=transformer.url_rules,
+        helpers_used=transformer.helpers_used,
     )
 
 
@@ -595,3 +643,43 @@ def _is_route_decorator(node: cst.BaseExpression) -> bool:
             )
         ),
     )
+
+
+_NEEDS = (("request", "request"), ("session", SESSION), ("body", BODY))
+
+
+def port_helper(name: str, module: str, source: str, context: ViewContext) -> HelperPort | None:
+    """The helper translated like a view, when all of it translates: its annotations dropped
+    (they may name Flask types) and what it needs of the request added as keyword parameters."""
+    translation = translate_view(source, context, helper=True)
+    if translation.todos or translation.helpers_used:
+        return None
+    needs = tuple(need for need, _ in _NEEDS if need in translation.uses)
+    function = cst.parse_module(translation.code).body[0]
+    assert isinstance(function, cst.FunctionDef)
+    params = function.params
+
+    def bare(param: cst.Param) -> cst.Param:
+        if param.default is None:
+            return param.with_changes(annotation=None)
+        return param.with_changes(annotation=None, equal=_arg(param.default, "x").equal)
+
+    star_arg = params.star_arg
+    if isinstance(star_arg, cst.Param):
+        star_arg = bare(star_arg)
+    extra = [cst.Param(name=cst.Name(keyword)) for need, keyword in _NEEDS if need in needs]
+    if extra and not isinstance(star_arg, cst.Param | cst.ParamStar):
+        star_arg = cst.ParamStar()
+    star_kwarg = bare(params.star_kwarg) if params.star_kwarg is not None else None
+    function = function.with_changes(
+        params=params.with_changes(
+            posonly_params=[bare(p) for p in params.posonly_params],
+            params=[bare(p) for p in params.params],
+            star_arg=star_arg,
+            kwonly_params=[*(bare(p) for p in params.kwonly_params), *extra],
+            star_kwarg=star_kwarg,
+        ),
+        returns=None,
+    )
+    translation.code = _code(function)
+    return HelperPort(name=name, module=module, translation=translation, needs=needs)

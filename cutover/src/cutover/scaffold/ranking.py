@@ -62,7 +62,7 @@ def rank(
                 continue
             try:
                 view = read_view(app, method, route.rule.rule, route.endpoint, route.template)
-                todos = tuple(translate_view(view.source, view.context).todos)
+                todos = tuple(dict.fromkeys(translate_view(view.source, view.context).todos))
             except (OSError, TypeError, ValueError) as exc:  # no source (a C function, a lambda)
                 todos = (f"the view cannot be read: {exc}",)
             candidates.append(

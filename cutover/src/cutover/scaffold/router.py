@@ -10,7 +10,14 @@ from dataclasses import dataclass
 import libcst as cst
 
 from cutover.openapi.samples import StoredSample
-from cutover.scaffold.codemod import BODY, SESSION, TODO, Translation, translate_view
+from cutover.scaffold.codemod import (
+    BODY,
+    SESSION,
+    TODO,
+    HelperPort,
+    Translation,
+    translate_view,
+)
 from cutover.scaffold.models import (
     ModelSource,
     annotation,
@@ -142,11 +149,16 @@ def render_router(blueprint: str, drafts: Sequence[RouteDraft]) -> str:
     imported: dict[str, set[str]] = {}
     url_rules: dict[str, str] = {}
     flask_names: set[str] = set()
+    helpers: dict[str, HelperPort] = {}
     for draft in drafts:
-        translation = draft.translation
+        for name in sorted(draft.translation.helpers_used):
+            helpers.setdefault(name, draft.view.context.ported_helpers[name])
+    parts = [(d.view.module, d.translation) for d in drafts]
+    parts += [(helper.module, helper.translation) for helper in helpers.values()]
+    for module_name, translation in parts:
         uses |= translation.uses
-        for name in translation.globals_used - _OWN:
-            imported.setdefault(draft.view.module, set()).add(name)
+        for name in translation.globals_used - _OWN - helpers.keys():
+            imported.setdefault(module_name, set()).add(name)
         url_rules.update(translation.url_rules)
         flask_names |= translation.flask_names
     models = "\n\n\n".join(d.models.code for d in drafts if d.models.classes)
@@ -241,6 +253,13 @@ def render_router(blueprint: str, drafts: Sequence[RouteDraft]) -> str:
         ]
     if models:
         lines += ["", "", models]
+    for helper in helpers.values():
+        lines += [
+            "",
+            "",
+            f"# {helper.name}, from {helper.module}, translated too",
+            helper.translation.code.strip(),
+        ]
     for draft in drafts:
         lines += ["", "", _function(draft).rstrip()]
     text = "\n".join(lines)

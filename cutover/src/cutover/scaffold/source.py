@@ -11,9 +11,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import libcst as cst
+
 from cutover.control.modes import route_id
 from cutover.routes import WERKZEUG_PARAM, legacy_routes, rule_template
-from cutover.scaffold.codemod import ViewContext
+from cutover.scaffold.codemod import HelperPort, ViewContext, port_helper
 
 # Flask's names the translation knows, by the object they are bound to.
 _KNOWN_FLASK = ("request", "jsonify", "abort", "url_for", "g", "current_app")
@@ -143,16 +145,15 @@ def _key(template: str) -> str:
     return template_key(template)
 
 
-def read_view(app: Any, method: str, rule: str, endpoint: str, template: str) -> LegacyView:
-    function = app.view_functions[endpoint]
-    unwrapped = inspect.unwrap(function)
-    source = inspect.getsource(unwrapped)
-    blueprint = endpoint.rpartition(".")[0] or None
+def _context(function: Any, app: Any, blueprint: str | None, *, port: bool) -> ViewContext:
+    """What each global name of `function` stands for; with `port`, the app's helpers that use
+    Flask are translated too (one level: a helper's own helpers are not)."""
     known = _flask_roles()
-    namespace: dict[str, Any] = dict(getattr(unwrapped, "__globals__", {}))
+    namespace: dict[str, Any] = dict(getattr(function, "__globals__", {}))
     roles: dict[str, str] = {}
     models: set[str] = set()
     helpers: dict[str, list[str]] = {}
+    ported: dict[str, HelperPort] = {}
     for name, value in namespace.items():
         if name.startswith("__") or name in _BUILTINS:
             continue
@@ -160,9 +161,41 @@ def read_view(app: Any, method: str, rule: str, endpoint: str, template: str) ->
         if _is_model(value):
             models.add(name)
         uses = _flask_uses(value, known) if roles[name] == "global" else []
-        if uses:
+        if not uses:
+            continue
+        helper = _ported(name, value, app, blueprint) if port else None
+        if helper is not None:
+            ported[name] = helper
+        else:
             helpers[name] = uses
-    rules = {str(r.endpoint): r.rule for r in app.url_map.iter_rules()}
+    return ViewContext(
+        roles=roles,
+        models=frozenset(models),
+        blueprint=blueprint,
+        rules={str(r.endpoint): r.rule for r in app.url_map.iter_rules()},
+        handled_codes=_handled_codes(app, blueprint),
+        flask_helpers=helpers,
+        ported_helpers=ported,
+    )
+
+
+def _ported(name: str, value: Any, app: Any, blueprint: str | None) -> HelperPort | None:
+    try:
+        source = inspect.getsource(value)
+    except (OSError, TypeError):
+        return None
+    context = _context(value, app, blueprint, port=False)
+    try:
+        return port_helper(name, value.__module__, source, context)
+    except (ValueError, cst.ParserSyntaxError):
+        return None
+
+
+def read_view(app: Any, method: str, rule: str, endpoint: str, template: str) -> LegacyView:
+    function = app.view_functions[endpoint]
+    unwrapped = inspect.unwrap(function)
+    source = inspect.getsource(unwrapped)
+    blueprint = endpoint.rpartition(".")[0] or None
     params = tuple(
         PathParam(
             match["name"],
@@ -171,14 +204,7 @@ def read_view(app: Any, method: str, rule: str, endpoint: str, template: str) ->
         )
         for match in WERKZEUG_PARAM.finditer(rule)
     )
-    context = ViewContext(
-        roles=roles,
-        models=frozenset(models),
-        blueprint=blueprint,
-        rules=rules,
-        handled_codes=_handled_codes(app, blueprint),
-        flask_helpers=helpers,
-    )
+    context = _context(unwrapped, app, blueprint, port=True)
     return LegacyView(
         method=method,
         rule=rule,
