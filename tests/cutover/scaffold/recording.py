@@ -6,9 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 from flask import Flask
+from sqlalchemy import create_engine
+from sqlalchemy.orm import sessionmaker
 
 from cutover import Gateway
+from cutover.compat import LegacyJSONResponse, install_legacy_errors
 from cutover.openapi.samples import StoredSample, read_samples
 
 # The traffic recorded before drafting, as clients would send it.
@@ -60,3 +64,16 @@ async def record(flask_app: Flask, state_url: str) -> dict[str, list[StoredSampl
     finally:
         gateway.bridge.close()
         store.dispose()
+
+
+def ported_app(flask_app: Flask, routers: list[Any], database_url: str) -> FastAPI:
+    """The FastAPI app the drafts expect: Flask's wire format, sessions and the legacy config."""
+    app = FastAPI(default_response_class=LegacyJSONResponse, redirect_slashes=False)
+    install_legacy_errors(app)
+    engine = create_engine(database_url)
+    app.state.engine = engine
+    app.state.sessionmaker = sessionmaker(engine, expire_on_commit=False)
+    app.state.config = flask_app.config
+    for router in routers:
+        app.include_router(router)
+    return app

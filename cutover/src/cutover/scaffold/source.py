@@ -4,6 +4,7 @@ source and what every name the view uses stands for (Flask's request, a model, a
 from __future__ import annotations
 
 import builtins
+import functools
 import inspect
 import re
 import types
@@ -163,7 +164,7 @@ def _context(function: Any, app: Any, blueprint: str | None, *, port: bool) -> V
         uses = _flask_uses(value, known) if roles[name] == "global" else []
         if not uses:
             continue
-        helper = _ported(name, value, app, blueprint) if port else None
+        helper = _ported(name, value, app, blueprint) if port else None  # cached: pure
         if helper is not None:
             ported[name] = helper
         else:
@@ -179,6 +180,7 @@ def _context(function: Any, app: Any, blueprint: str | None, *, port: bool) -> V
     )
 
 
+@functools.lru_cache(maxsize=256)
 def _ported(name: str, value: Any, app: Any, blueprint: str | None) -> HelperPort | None:
     try:
         source = inspect.getsource(value)
