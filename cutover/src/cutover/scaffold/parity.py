@@ -96,12 +96,10 @@ def recorded_steps(
     seen: set[str] = set()
     has_params = bool(draft.view.params)
     for sample in reversed(samples):  # oldest first, as they were sent
-        known = sample.status < 400 or not has_params or sample.status != 404
-        path = _path(draft, values, known=known)
+        # A 404 of a route with parameters was asked for something that does not exist.
+        path = _path(draft, values, known=not (has_params and sample.status == 404))
         if method in _BODY_METHODS and sample.request_example is not None:
             step = _step(method, path, json=sample.request_example)
-        elif method in _BODY_METHODS and sample.request_content_type is None:
-            step = _step(method, path)
         else:
             step = _step(method, path)
         if step not in seen:

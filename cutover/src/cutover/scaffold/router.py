@@ -48,6 +48,10 @@ class RouteDraft:
 
 def draft_route(view: LegacyView, samples: Sequence[StoredSample]) -> RouteDraft:
     translation = translate_view(view.source, view.context)
+    for name in sorted(translation.helpers_used):  # what the helpers read of the query too
+        for param in view.context.ported_helpers[name].translation.query:
+            if all(known.name != param.name for known in translation.query):
+                translation.query.append(param)
     models = ModelSource()
     name = view.function.__name__
     success = [s for s in samples if 200 <= s.status < 300]
