@@ -112,9 +112,7 @@ def _samples(url: str | None) -> dict[str, list[StoredSample]]:
     try:
         return read_samples(store)
     except StoreUnavailable as exc:
-        print(
-            f"cutover: warning: no traffic used: {exc} ({store.display_url()})", file=sys.stderr
-        )
+        print(f"cutover: warning: no traffic used: {exc} ({store.display_url()})", file=sys.stderr)
         return {}
     finally:
         store.dispose()
