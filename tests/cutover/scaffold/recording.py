@@ -43,6 +43,9 @@ TRAFFIC: list[tuple[str, str, dict[str, Any]]] = [
     ("GET", "/widgets/1/summary?format=long", {}),
     ("GET", "/widgets/99/summary", {}),
     ("GET", "/visitor", {}),
+    ("GET", "/widgets/1/size", {}),
+    ("POST", "/widgets/1/size", {"json": {"size": 5}}),
+    ("POST", "/widgets/1/size", {"json": {"size": 0}}),
     ("DELETE", "/widgets/2", {}),
     ("DELETE", "/widgets/99", {}),
 ]

@@ -192,6 +192,19 @@ def widget_summary(widget_id: int) -> ResponseReturnValue:
     return {"name": widget.name}
 
 
+@widgets.route("/<int:widget_id>/size", methods=["GET", "POST"])
+def widget_size(widget_id: int) -> ResponseReturnValue:
+    widget = db.get_or_404(Widget, widget_id)
+    if request.method == "POST":
+        data = request.get_json(silent=True) or {}
+        size = data.get("size")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+            return {"error": "size must be a positive integer"}, 400
+        widget.size = size
+        db.session.commit()
+    return {"id": widget.id, "size": widget.size}
+
+
 @service.get("/visitor")
 def who_visits() -> ResponseReturnValue:
     return {"visitor": visitor()}

@@ -217,6 +217,8 @@ def test_a_draft_with_untranslated_constructs_still_imports(tmp_path: Path) -> N
     module.write_text(
         textwrap.dedent(
             """
+            import json as encoding
+
             from flask import Blueprint, g, render_template_string, request, session
 
             bp = Blueprint("odd", __name__)
@@ -230,7 +232,8 @@ def test_a_draft_with_untranslated_constructs_still_imports(tmp_path: Path) -> N
                 g.user.visits += 1
                 session["seen"] = True
                 upload = request.files["f"]
-                return render_template_string("{{ r }}", r=rest + upload.filename)
+                text = encoding.dumps(rest)
+                return render_template_string("{{ r }}", r=text + upload.filename)
             """
         )
     )
@@ -248,6 +251,7 @@ def test_a_draft_with_untranslated_constructs_still_imports(tmp_path: Path) -> N
             assert any(construct in todo for todo in drafted.todos), (construct, drafted.todos)
         assert "decorator `@needs_login` was left out" in text
         assert "'/odd/{rest:path}'" in text
+        assert "import json as encoding\n" in text  # a module is imported, not re-exported
         spec = importlib.util.spec_from_file_location("odd_draft", drafted.router)
         assert spec is not None and spec.loader is not None
         imported = importlib.util.module_from_spec(spec)

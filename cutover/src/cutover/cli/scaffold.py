@@ -8,6 +8,7 @@ import importlib
 import json
 import os
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -153,8 +154,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"  parity: {drafted.parity}")
     if drafted.todos:
         print(f"  {len(drafted.todos)} TODO(cutover) left:")
-        for todo in drafted.todos:
-            print(f"    - {todo}")
+        for todo, count in Counter(drafted.todos).items():
+            print(f"    - {todo}" + (f" ({count} places)" if count > 1 else ""))
     else:
         print("  every construct translated: no TODO(cutover)")
     return 0

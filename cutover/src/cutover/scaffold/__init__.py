@@ -65,7 +65,11 @@ def _render(
     app: Any, views: Sequence[LegacyView], samples: Mapping[str, Sequence[StoredSample]]
 ) -> tuple[list[RouteDraft], str, str]:
     blueprint = views[0].blueprint or "app"
-    drafts = [draft_route(view, samples.get(view.route, [])) for view in views]
+    names = [view.function.__name__ for view in views]
+    drafts = [
+        draft_route(view, samples.get(view.route, []), qualify=names.count(name) > 1)
+        for view, name in zip(views, names, strict=True)
+    ]
     rules = {route.template: route.rule.rule for route in legacy_routes(app.url_map)}
     return (
         drafts,

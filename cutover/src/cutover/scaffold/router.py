@@ -4,6 +4,8 @@ typed from the Flask converters, query and body documented, response models from
 from __future__ import annotations
 
 import json
+import sys
+import types
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -46,14 +48,17 @@ class RouteDraft:
     statuses: list[int]
 
 
-def draft_route(view: LegacyView, samples: Sequence[StoredSample]) -> RouteDraft:
+def draft_route(
+    view: LegacyView, samples: Sequence[StoredSample], *, qualify: bool = False
+) -> RouteDraft:
+    """One route's draft; `qualify` names its models by method too (a view serving several)."""
     translation = translate_view(view.source, view.context)
     for name in sorted(translation.helpers_used):  # what the helpers read of the query too
         for param in view.context.ported_helpers[name].translation.query:
             if all(known.name != param.name for known in translation.query):
                 translation.query.append(param)
     models = ModelSource()
-    name = view.function.__name__
+    name = view.function.__name__ + (f"_{view.method.lower()}" if qualify else "")
     success = [s for s in samples if 200 <= s.status < 300]
     response_model = None
     schema = merged_schema(success, request=False)
@@ -157,12 +162,21 @@ def render_router(blueprint: str, drafts: Sequence[RouteDraft]) -> str:
     for draft in drafts:
         for name in sorted(draft.translation.helpers_used):
             helpers.setdefault(name, draft.view.context.ported_helpers[name])
-    parts = [(d.view.module, d.translation) for d in drafts]
-    parts += [(helper.module, helper.translation) for helper in helpers.values()]
-    for module_name, translation in parts:
+    parts = [(d.view.module, d.view.function.__globals__, d.translation) for d in drafts]
+    parts += [
+        (helper.module, vars(sys.modules[helper.module]), helper.translation)
+        for helper in helpers.values()
+    ]
+    modules: set[str] = set()
+    for module_name, namespace, translation in parts:
         uses |= translation.uses
         for name in translation.globals_used - _OWN - helpers.keys():
-            imported.setdefault(module_name, set()).add(name)
+            value = namespace.get(name)
+            if isinstance(value, types.ModuleType):  # `import json` in the view's module
+                alias = "" if value.__name__ == name else f" as {name}"
+                modules.add(f"import {value.__name__}{alias}")
+            else:
+                imported.setdefault(module_name, set()).add(name)
         url_rules.update(translation.url_rules)
         flask_names |= translation.flask_names
     models = "\n\n\n".join(d.models.code for d in drafts if d.models.classes)
@@ -181,7 +195,8 @@ def render_router(blueprint: str, drafts: Sequence[RouteDraft]) -> str:
         "",
     ]
     stdlib = [
-        "import logging" if "logger" in uses else None,
+        *sorted(modules),
+        "import logging" if "logger" in uses and "import logging" not in modules else None,
         "import uuid"
         if any(p.converter == "uuid" for d in drafts for p in d.view.params)
         else None,
