@@ -17,6 +17,7 @@ from cutover.cli.common import CommandError, SubParsers
 if TYPE_CHECKING:
     from cutover.openapi.samples import StoredSample
     from cutover.scaffold.ranking import Candidate
+    from cutover.shadow.evidence import StoredExemplar
 
 INSTALL_HINT = "cutover scaffold needs libcst: pip install 'cutover[scaffold]'"
 _LIST_COLUMNS = ("#", "METHOD", "PATH", "VIEW", "REQUESTS", "SAMPLES", "TODOS", "READY")
@@ -93,6 +94,25 @@ def _store_url(args: argparse.Namespace, gateway: Any) -> str | None:
     return url
 
 
+def _exemplars(url: str | None) -> dict[str, list[StoredExemplar]]:
+    """The shadow's mismatch exemplars by route (a route shadowed once, then set back)."""
+    from cutover.control.store import StateStore, StoreUnavailable
+    from cutover.shadow.evidence import EvidenceStore
+
+    if url is None:
+        return {}
+    store = StateStore(url)
+    found: dict[str, list[StoredExemplar]] = {}
+    try:
+        for group in EvidenceStore(store).groups():
+            found.setdefault(group.route, []).extend(group.exemplars)
+    except StoreUnavailable:
+        return {}  # said once already, by _samples
+    finally:
+        store.dispose()
+    return found
+
+
 def _samples(url: str | None) -> dict[str, list[StoredSample]]:
     from sqlalchemy.exc import ArgumentError
 
@@ -133,7 +153,9 @@ def run(args: argparse.Namespace) -> int:
     from cutover.scaffold import DraftEdited, RouteNotFound, scaffold
 
     app, gateway = _load(args.app)
-    samples = _samples(_store_url(args, gateway))
+    url = _store_url(args, gateway)
+    samples = _samples(url)
+    exemplars = _exemplars(url) if samples else {}
     tests_out = Path(args.tests_out) if args.tests_out else None
     try:
         drafted = scaffold(
@@ -144,12 +166,15 @@ def run(args: argparse.Namespace) -> int:
             Path(args.out),
             tests_out=tests_out,
             force=args.force,
+            exemplars=exemplars,
         )
     except (RouteNotFound, DraftEdited) as exc:
         raise CommandError(str(exc)) from exc
     route = drafted.routes[-1]
     kept = len(samples.get(route, []))
-    print(f"drafted {route} ({kept} traffic samples)")
+    shadowed = len(exemplars.get(route, []))
+    extra = f", {shadowed} shadow exemplars" if shadowed else ""
+    print(f"drafted {route} ({kept} traffic samples{extra})")
     print(f"  router: {drafted.router}  ({len(drafted.routes)} route(s) of its blueprint)")
     print(f"  parity: {drafted.parity}")
     if drafted.todos:

@@ -18,6 +18,7 @@ from cutover.routes import legacy_routes
 from cutover.scaffold.parity import render_parity
 from cutover.scaffold.router import MARKER, RouteDraft, draft_route, render_router
 from cutover.scaffold.source import LegacyView, RouteNotFound, find_view
+from cutover.shadow.evidence import StoredExemplar
 
 __all__ = ["DraftEdited", "Drafted", "RouteNotFound", "scaffold"]
 DIGEST = "# cutover-scaffold digest: "
@@ -62,7 +63,10 @@ def _views(app: Any, routes: Sequence[tuple[str, str]]) -> list[LegacyView]:
 
 
 def _render(
-    app: Any, views: Sequence[LegacyView], samples: Mapping[str, Sequence[StoredSample]]
+    app: Any,
+    views: Sequence[LegacyView],
+    samples: Mapping[str, Sequence[StoredSample]],
+    exemplars: Mapping[str, Sequence[StoredExemplar]] | None,
 ) -> tuple[list[RouteDraft], str, str]:
     blueprint = views[0].blueprint or "app"
     names = [view.function.__name__ for view in views]
@@ -74,7 +78,7 @@ def _render(
     return (
         drafts,
         render_router(blueprint, drafts),
-        render_parity(blueprint, drafts, samples, rules),
+        render_parity(blueprint, drafts, samples, rules, exemplars),
     )
 
 
@@ -87,9 +91,11 @@ def scaffold(
     *,
     tests_out: Path | None = None,
     force: bool = False,
+    exemplars: Mapping[str, Sequence[StoredExemplar]] | None = None,
 ) -> Drafted:
     """Write (or extend) the blueprint's router module in `out` and its parity test in
-    `tests_out` (default `out`) for the legacy route `METHOD PATH` of the Flask `app`."""
+    `tests_out` (default `out`) for the legacy route `METHOD PATH` of the Flask `app`; the
+    parity test replays `samples` and any shadow `exemplars` kept of its routes too."""
     view = find_view(app, method, path)
     name = module_name(view.blueprint)
     router_path = out / f"{name}.py"
@@ -103,7 +109,7 @@ def scaffold(
                     "(the edits are lost), or move it away"
                 )
     routes = [r for r in before if r != (view.method, view.rule)] + [(view.method, view.rule)]
-    drafts, router_text, parity_text = _render(app, _views(app, routes), samples)
+    drafts, router_text, parity_text = _render(app, _views(app, routes), samples, exemplars)
     out.mkdir(parents=True, exist_ok=True)
     parity_path.parent.mkdir(parents=True, exist_ok=True)
     router_path.write_text(_signed(router_text))

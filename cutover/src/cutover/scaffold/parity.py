@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from cutover.openapi.samples import StoredSample
 from cutover.routes import WERKZEUG_PARAM
 from cutover.scaffold.router import MARKER, RouteDraft
+from cutover.shadow.evidence import StoredExemplar
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 UNKNOWN_ID = 999999
@@ -108,6 +109,36 @@ def recorded_steps(
     return steps
 
 
+def exemplar_steps(exemplars: Sequence[StoredExemplar]) -> list[str]:
+    """The requests the shadow kept as mismatch exemplars (`cutover diffs`), as they came:
+    path, query and body, redacted; credentials are not replayed (they were not kept)."""
+    steps: list[str] = []
+    for exemplar in exemplars:
+        request = exemplar.request
+        path = str(request["path"]) + (f"?{request['query']}" if request.get("query") else "")
+        body = request.get("body") or {}
+        content_type = next(
+            (value for name, value in request.get("headers", []) if name.lower() == "content-type"),
+            None,
+        )
+        options: dict[str, Any] = {}
+        text = body.get("text")
+        if body.get("truncated") or "base64" in body:
+            continue  # not kept whole: it cannot be replayed as it was
+        if text:
+            if content_type is not None and "json" in content_type:
+                try:
+                    options["json"] = json.loads(text)
+                except ValueError:
+                    options["content"] = text
+            else:
+                options["content"] = text
+            if "json" not in options and content_type is not None:
+                options["headers"] = {"Content-Type": content_type}
+        steps.append(_step(str(request["method"]), path, **options))
+    return list(dict.fromkeys(steps))
+
+
 def edge_steps(
     draft: RouteDraft, samples: Sequence[StoredSample], values: Mapping[str, str]
 ) -> list[str]:
@@ -146,6 +177,7 @@ def render_parity(
     drafts: Sequence[RouteDraft],
     samples: Mapping[str, Sequence[StoredSample]],
     rules: Mapping[str, str],
+    exemplars: Mapping[str, Sequence[StoredExemplar]] | None = None,
 ) -> str:
     """The pytest module for these routes; fixtures `gateway` and `reset` come from conftest."""
     lines = [
@@ -174,8 +206,10 @@ def render_parity(
         setup_steps = [_step("POST", c.rule, json=c.body) for c in setup]
         name = draft.view.function.__name__
         method = draft.view.method.lower()
+        recorded = recorded_steps(draft, kept, values)
+        recorded += exemplar_steps((exemplars or {}).get(draft.view.route, []))
         for kind, steps in (
-            ("RECORDED", recorded_steps(draft, kept, values)),
+            ("RECORDED", recorded),
             ("EDGE_CASES", edge_steps(draft, kept, values)),
         ):
             constant = _constant(draft, kind)
