@@ -110,3 +110,14 @@ def test_without_libcst_the_command_says_what_to_install(
     monkeypatch.setitem(sys.modules, "libcst", None)  # `import libcst` raises ImportError
     assert main(["scaffold", "--list"]) == 2
     assert "pip install 'cutover[scaffold]'" in capsys.readouterr().err
+
+
+async def test_a_flask_app_will_do_and_no_store_means_no_traffic(
+    recorded: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["scaffold", "--list", "--app", "stub_gateway:flask_app"]) == 0
+    out, err = capsys.readouterr()
+    assert "no state store, so no traffic to learn from" in err
+    rows = [line.split() for line in out.splitlines() if line[:1].isdigit()]
+    assert {row[4] for row in rows} == {"0"} and {row[5] for row in rows} == {"0"}
+    assert all(row[-1] == "no" for row in rows)  # nothing sampled: no draft is whole yet

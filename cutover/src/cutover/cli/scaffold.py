@@ -121,8 +121,8 @@ def _samples(url: str | None) -> dict[str, list[StoredSample]]:
 
     if url is None:
         print(
-            "cutover: warning: no state store: drafted without traffic (no models, no recorded "
-            "requests); pass --state-url",
+            "cutover: warning: no state store, so no traffic to learn from (no models, no "
+            "recorded requests, no ranking by traffic); pass --state-url",
             file=sys.stderr,
         )
         return {}
