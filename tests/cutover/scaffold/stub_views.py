@@ -12,6 +12,8 @@ from flask import (
     current_app,
     g,
     jsonify,
+    make_response,
+    redirect,
     render_template_string,
     request,
     session,
@@ -203,6 +205,24 @@ def widget_size(widget_id: int) -> ResponseReturnValue:
         widget.size = size
         db.session.commit()
     return {"id": widget.id, "size": widget.size}
+
+
+@widgets.post("/form")
+def create_widget_from_form() -> ResponseReturnValue:
+    name = request.form.get("name", "").strip()
+    if not name:
+        return {"error": "name is required"}, 400
+    widget = Widget(name=name, colour=request.form.get("colour"), size=1)
+    db.session.add(widget)
+    db.session.commit()
+    response = make_response(jsonify(widget.to_dict()), 201)
+    response.headers["X-Widget-Id"] = str(widget.id)
+    return response
+
+
+@widgets.get("/<int:widget_id>/go")
+def go_to_widget(widget_id: int) -> ResponseReturnValue:
+    return redirect(url_for(".get_widget", widget_id=widget_id))
 
 
 @service.get("/visitor")

@@ -22,6 +22,8 @@ ROLES = {
     "Widget": "global",
     "render_template": "flask:render_template",
     "session": "flask:session",
+    "make_response": "flask:make_response",
+    "redirect": "flask:redirect",
 }
 CONTEXT = ViewContext(
     roles=ROLES,
@@ -76,6 +78,27 @@ def _body(statements: str, context: ViewContext = CONTEXT) -> tuple[str, list[st
         pytest.param('return "", 204', 'return flask_response(("", 204))', id="text-status"),
         pytest.param("return thing", "return flask_response(thing)", id="any-value"),
         pytest.param("abort(404)", "abort(404)", id="abort"),
+        pytest.param(
+            "r = make_response(body, 201)\nr.headers['X-A'] = '1'\nreturn r",
+            "r = flask_response((body, 201))\nr.headers['X-A'] = '1'\nreturn flask_response(r)",
+            id="make_response",
+        ),
+        pytest.param(
+            "return redirect('/there')",
+            "return flask_response(werkzeug_redirect('/there', 302))",
+            id="redirect",
+        ),
+        pytest.param(
+            "return redirect(url_for('.get_widget', widget_id=1), code=301)",
+            'return flask_response(werkzeug_redirect(_legacy_url("widgets.get_widget", '
+            "widget_id=1), 301))",
+            id="redirect-code",
+        ),
+        pytest.param(
+            "name = request.form.get('name')",
+            "name = request_body.form.get('name')",
+            id="request.form",
+        ),
         pytest.param(
             'u = url_for(".get_widget", widget_id=3)',
             'u = _legacy_url("widgets.get_widget", widget_id=3)',
@@ -148,7 +171,7 @@ def test_a_construct_is_translated(flask: str, fastapi: str) -> None:
             "`render_template` (flask.render_template)",
             id="tpl",
         ),
-        pytest.param("name = request.form['name']", "`request.form`", id="request.form"),
+        pytest.param("f = request.files['f']", "`request.files`", id="request.files"),
         pytest.param("q = Widget.query", "`Model.query` outside a chain", id="query-var"),
         pytest.param("p = Widget.query.paginate()", "`Model.query` outside a chain", id="paginate"),
         pytest.param("app = current_app.name", "`current_app.name`", id="current_app.name"),
@@ -166,7 +189,7 @@ def test_an_untranslated_construct_is_kept_under_a_todo(flask: str, todo: str) -
         for part in (
             "g.user",
             "render_template",
-            "request.form",
+            "request.files",
             "Widget.query",
             "current_app.name",
             "url_for('nowhere')",

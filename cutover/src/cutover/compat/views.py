@@ -9,11 +9,12 @@ from typing import Any
 
 from fastapi import Request
 from starlette.responses import Response
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest, HTTPException, UnsupportedMediaType
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from cutover.compat.json import LegacyJSONResponse
-from cutover.compat.request import is_flask_json_mimetype
+from cutover.compat.request import is_flask_json_mimetype, parse_form
 
 __all__ = [
     "FlaskBody",
@@ -89,6 +90,11 @@ class FlaskBody:
     @property
     def is_json(self) -> bool:
         return is_flask_json_mimetype(self.content_type)
+
+    @property
+    def form(self) -> MultiDict[str, str]:
+        """Flask's `request.form`: the text fields of a urlencoded or multipart body (its 413)."""
+        return parse_form(self.data, self.content_type)
 
     def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
         """Flask's `request.get_json()`: 415 (400 before Werkzeug 2.3) unless the content type

@@ -83,6 +83,7 @@ class Translation:
     flask_names: set[str]
     url_rules: dict[str, str]
     helpers_used: set[str] = field(default_factory=set)
+    form_fields: list[str] = field(default_factory=list)
 
 
 def _code(node: cst.CSTNode) -> str:
@@ -128,7 +129,8 @@ class _Frame:
 
     def __init__(self) -> None:
         self.todos: list[str] = []
-        self.pending: dict[int, str] = {}  # node id -> TODO, unless a later rewrite consumes it
+        # node id -> (TODO, the Flask name to import for it), unless a later rewrite consumes it
+        self.pending: dict[int, tuple[str, str | None]] = {}
 
 
 class _ViewTransformer(cst.CSTTransformer):
@@ -146,6 +148,7 @@ class _ViewTransformer(cst.CSTTransformer):
         self.todos: list[str] = []
         self.globals_used: set[str] = set()
         self.helpers_used: set[str] = set()
+        self.form_fields: list[str] = []  # the names read with request.form.get
         self.flask_names: set[str] = set()
         self.url_rules: dict[str, str] = {}
         self._keep: list[cst.CSTNode] = []  # nodes whose id() is a key in a frame's pending
@@ -164,10 +167,10 @@ class _ViewTransformer(cst.CSTTransformer):
         else:  # pragma: no cover - every expression is inside a statement
             self.todos.append(text)
 
-    def pending(self, node: cst.CSTNode, text: str) -> None:
+    def pending(self, node: cst.CSTNode, text: str, flask_name: str | None = None) -> None:
         self._keep.append(node)
         if self.frames:
-            self.frames[-1].pending[id(node)] = text
+            self.frames[-1].pending[id(node)] = (text, flask_name)
 
     def consume(self, node: cst.CSTNode) -> None:
         if self.frames:
@@ -189,7 +192,8 @@ class _ViewTransformer(cst.CSTTransformer):
         result = super().on_leave(original_node, updated_node)
         if isinstance(original_node, cst.SimpleStatementLine | cst.BaseCompoundStatement):
             frame = self.frames.pop()
-            todos = frame.todos + list(frame.pending.values())
+            todos = frame.todos + [text for text, _ in frame.pending.values()]
+            self.flask_names.update(name for _, name in frame.pending.values() if name)
             if todos and isinstance(result, cst.SimpleStatementLine | cst.BaseCompoundStatement):
                 unique = list(dict.fromkeys(todos))
                 self.todos.extend(unique)
@@ -207,8 +211,9 @@ class _ViewTransformer(cst.CSTTransformer):
             return updated_node
         role = self.context.roles.get(name)
         if role is not None and role.startswith("flask:"):
-            self.flask_names.add(name)
-            self.todo(f"`{name}` (flask.{role[6:]}) has no FastAPI translation here")
+            self.pending(
+                updated_node, f"`{name}` (flask.{role[6:]}) has no FastAPI translation here", name
+            )
         elif name in self.context.ported_helpers:
             self.helpers_used.add(name)
         elif role == "global":
@@ -285,7 +290,7 @@ class _ViewTransformer(cst.CSTTransformer):
         if attr == "json":
             self.uses.add("body")
             return _call(f"{BODY}.get_json")
-        if attr in ("get_json", "is_json"):
+        if attr in ("get_json", "is_json", "form", "data"):
             self.uses.add("body")
             return _attr(f"{BODY}.{attr}")
         self.todo(f"`request.{attr}` has no FastAPI translation here")
@@ -303,6 +308,16 @@ class _ViewTransformer(cst.CSTTransformer):
                 return self._helper_call(updated_node, helper)
         if role == "jsonify":
             return self._jsonify(updated_node)
+        if role == "flask:make_response" and not any(
+            a.star or a.keyword for a in updated_node.args
+        ):
+            self.consume(updated_node.func)
+            return self._runtime(self._tuple(updated_node.args))
+        if role == "flask:redirect":
+            redirected = self._redirect(updated_node)
+            if redirected is not None:
+                self.consume(updated_node.func)
+                return redirected
         if role == "abort":
             return self._abort(updated_node)
         if role == "url_for":
@@ -327,6 +342,28 @@ class _ViewTransformer(cst.CSTTransformer):
             name = {"request": "request", "session": SESSION, "body": BODY}[need]
             extra.append(_arg(_name(name), name))
         return node.with_changes(args=[*_clean(node.args), *extra]) if extra else node
+
+    @staticmethod
+    def _tuple(args: Sequence[cst.Arg]) -> cst.BaseExpression:
+        """`make_response`'s arguments as the return value they stand for."""
+        if len(args) == 1:
+            return args[0].value
+        return cst.Tuple(elements=[cst.Element(value=a.value) for a in args])
+
+    def _redirect(self, node: cst.Call) -> cst.BaseExpression | None:
+        """`redirect(location, code=302)` as Werkzeug answers it; another option: untranslated."""
+        location = node.args[0] if node.args and node.args[0].keyword is None else None
+        code: cst.BaseExpression = cst.Integer("302")
+        for position, arg in enumerate(node.args[1:]):
+            keyword = arg.keyword.value if arg.keyword is not None else None
+            if keyword == "code" or (keyword is None and position == 0):
+                code = arg.value
+            else:
+                return None
+        if location is None or location.star:
+            return None
+        self.uses.add("werkzeug_redirect")
+        return _call("werkzeug_redirect", _arg(location.value), _arg(code))
 
     def _jsonify(self, node: cst.Call) -> cst.BaseExpression:
         self.uses.add("LegacyJSONResponse")
@@ -389,12 +426,16 @@ class _ViewTransformer(cst.CSTTransformer):
             isinstance(func, cst.Attribute)
             and func.attr.value == "get"
             and isinstance(func.value, cst.Attribute)
-            and func.value.attr.value == "args"
+            and func.value.attr.value in ("args", "form")
             and node.args
             and isinstance(node.args[0].value, cst.SimpleString)
         ):
             return
         name = str(node.args[0].value.evaluated_value)
+        if func.value.attr.value == "form":
+            if name not in self.form_fields:
+                self.form_fields.append(name)
+            return
         default: str | None = None
         type_: str | None = None
         for position, arg in enumerate(node.args[1:]):
@@ -626,6 +667,7 @@ def translate_view(source: str, context: ViewContext, *, helper: bool = False) -
         flask_names=transformer.flask_names,
         url_rules=transformer.url_rules,
         helpers_used=transformer.helpers_used,
+        form_fields=transformer.form_fields,
     )
 
 

@@ -157,14 +157,20 @@ def edge_steps(
                 if type(value) is bool:
                     wrong = "not-a-bool"
                 steps.append(_step(method, path, json={**example, key: wrong}))
+    fields = draft.translation.form_fields
+    if method in _BODY_METHODS and fields:  # the form the view reads: whole, then each missing
+        steps.append(_step(method, path, data={name: f"{name}-1" for name in fields}))
+        for missing in fields:
+            given = {name: f"{name}-1" for name in fields if name != missing}
+            steps.append(_step(method, path, data=given))
     if draft.view.params:
         steps.append(_step(method, _path(draft, values, known=False)))
     for param in draft.translation.query:
         if param.type in _WRONG_QUERY:
             query = urlencode({param.name: _WRONG_QUERY[param.type]})
             steps.append(_step(method, f"{path}?{query}"))
-        given = "2" if param.type in ("int", "float") else "a"
-        steps.append(_step(method, f"{path}?{urlencode({param.name: given})}"))
+        value = "2" if param.type in ("int", "float") else "a"
+        steps.append(_step(method, f"{path}?{urlencode({param.name: value})}"))
     return list(dict.fromkeys(steps))
 
 

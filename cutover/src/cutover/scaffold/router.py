@@ -217,7 +217,7 @@ def render_router(blueprint: str, drafts: Sequence[RouteDraft]) -> str:
         "from werkzeug.routing import Map, Rule" if url_rules else None,
     ]
     compat = sorted(
-        {"LegacyJSONResponse", "flask_response", "flask_args", "is_flask_json_mimetype"} & uses
+        {"LegacyJSONResponse", "flask_response", "flask_args", "werkzeug_redirect"} & uses
         | ({"FlaskBody", "flask_body"} if "body" in uses else set())
     )
     own = [f"from cutover.compat import {', '.join(compat)}" if compat else None]
