@@ -224,3 +224,25 @@ async def test_the_drafted_parity_module_runs_at_once_under_pytest(drafts: Draft
     lines = result.stdout.splitlines()
     failed = {line.split("::")[1].split()[0] for line in lines if line.startswith("FAILED")}
     assert failed == {"test_get_widget_page_recorded", "test_get_widget_page_edge_cases"}
+
+
+async def test_the_drafted_routes_document_what_the_traffic_showed(drafts: Drafts) -> None:
+    new_app = drafts.gateway.new
+    assert new_app is not None
+    document = new_app.openapi()
+    listing = document["paths"]["/widgets"]["get"]
+    assert {p["name"]: p["schema"] for p in listing["parameters"]} == {
+        "limit": {"type": "integer", "default": 10},
+        "offset": {"type": "integer", "default": 0},
+    }
+    item = document["components"]["schemas"]["ListWidgetsResponseItem"]
+    assert item["required"] == ["colour", "id", "name", "size"]
+    created = document["paths"]["/widgets"]["post"]
+    body = created["requestBody"]["content"]["application/json"]["schema"]
+    assert body["required"] == ["name"]  # colour and size were sometimes absent
+    assert set(body["properties"]) == {"name", "colour", "size"}
+    assert created["responses"]["400"]["content"]["application/json"]["example"] == {
+        "error": "a JSON object is required"
+    }
+    openapi_spec_validator = pytest.importorskip("openapi_spec_validator")
+    openapi_spec_validator.validate(document)
