@@ -96,6 +96,17 @@ async def test_a_route_is_drafted_and_an_edited_draft_is_never_overwritten(
     assert "get_widget_edited" not in router.read_text()
 
 
+async def test_a_module_not_drafted_is_never_replaced(
+    recorded: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "drafts").mkdir()
+    (tmp_path / "drafts" / "widgets.py").write_text("router = 'a team's own module'\n")
+    argv = ["scaffold", "GET", "/widgets", "--app", "stub_gateway:gateway", "--out", "drafts"]
+    assert main(argv) == 2
+    assert "is not a draft of cutover scaffold" in capsys.readouterr().err
+    assert (tmp_path / "drafts" / "widgets.py").read_text() == "router = 'a team's own module'\n"
+
+
 async def test_an_unknown_route_is_refused(
     recorded: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

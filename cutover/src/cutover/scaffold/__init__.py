@@ -103,7 +103,15 @@ def scaffold(
     before = _listed(router_path)
     if not force:
         for written in (router_path, parity_path):
-            if written.exists() and not _untouched(written.read_text()):
+            if not written.exists():
+                continue
+            text = written.read_text()
+            if DIGEST not in text:
+                raise DraftEdited(
+                    f"{written} exists and is not a draft of cutover scaffold: pick another "
+                    "--out (or --tests-out), or pass --force to replace it"
+                )
+            if not _untouched(text):
                 raise DraftEdited(
                     f"{written} was edited since it was drafted: pass --force to draft it anew "
                     "(the edits are lost), or move it away"
