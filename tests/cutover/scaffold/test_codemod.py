@@ -32,6 +32,9 @@ CONTEXT = ViewContext(
     rules={"widgets.get_widget": "/widgets/<int:widget_id>"},
     handled_codes=frozenset({410}),
 )
+HANDLES_404 = ViewContext(
+    roles=ROLES, models=frozenset({"Widget"}), handled_codes=frozenset({404, 410})
+)
 
 
 def _body(statements: str, context: ViewContext = CONTEXT) -> tuple[str, list[str]]:
@@ -181,7 +184,7 @@ def test_a_construct_is_translated(flask: str, fastapi: str) -> None:
     ],
 )
 def test_an_untranslated_construct_is_kept_under_a_todo(flask: str, todo: str) -> None:
-    translated, todos = _body(flask)
+    translated, todos = _body(flask, HANDLES_404)
     assert any(todo in text for text in todos), todos
     assert f"# TODO(cutover): {todos[0]}" in translated
     kept = next(
@@ -199,6 +202,14 @@ def test_an_untranslated_construct_is_kept_under_a_todo(flask: str, todo: str) -
         if part in flask
     )
     assert kept in translated  # the code stays in place
+
+
+def test_a_404_the_legacy_app_handles_itself_is_flagged() -> None:
+    translated, todos = _body("w = Widget.query.get_or_404(1)", HANDLES_404)
+    assert todos == [
+        "the legacy app answers 404 with its own error handler; the port answers Werkzeug's page"
+    ]
+    assert translated.endswith("w = _or_404(db_session.get(Widget, 1))")
 
 
 def test_other_decorators_are_left_out_and_named() -> None:

@@ -389,6 +389,14 @@ class _ViewTransformer(cst.CSTTransformer):
         listed = cst.List(elements=[cst.Element(value=a.value) for a in positional])
         return _call("LegacyJSONResponse", _arg(listed))
 
+    def _or_404(self) -> None:
+        self.uses.add("or_404")
+        if 404 in self.context.handled_codes:
+            self.todo(
+                "the legacy app answers 404 with its own error handler; the port answers "
+                "Werkzeug's page"
+            )
+
     def _abort(self, node: cst.Call) -> cst.BaseExpression:
         self.uses.add("abort")
         if node.args and isinstance(node.args[0].value, cst.Integer):
@@ -450,7 +458,8 @@ class _ViewTransformer(cst.CSTTransformer):
     def _db_or_404(self, node: cst.Call, method: str) -> cst.BaseExpression:
         assert isinstance(node.func, cst.Attribute)
         self.consume(node.func)
-        self.uses.update({"session", "or_404"})
+        self.uses.add("session")
+        self._or_404()
         if method == "get_or_404":
             looked_up = _call(f"{SESSION}.get", *_clean(node.args[:2]))
         else:
@@ -485,14 +494,14 @@ class _ViewTransformer(cst.CSTTransformer):
         if terminal in ("get", "get_or_404") and not steps:
             wrapped = _call(f"{SESSION}.get", _arg(model), *_clean(node.args[:1]))
             if terminal == "get_or_404":
-                self.uses.add("or_404")
+                self._or_404()
                 wrapped = _call("_or_404", _arg(wrapped))
         elif terminal in _QUERY_TERMINALS or terminal in ("first_or_404", "one_or_404"):
             method = _SESSION_OR_404.get(terminal, terminal)
             scalars = _call(f"{SESSION}.scalars", _arg(statement))
             wrapped = _call(cst.Attribute(value=scalars, attr=cst.Name(method)))
             if terminal.endswith("_or_404"):
-                self.uses.add("or_404")
+                self._or_404()
                 wrapped = _call("_or_404", _arg(wrapped))
         elif terminal == "count":
             self.uses.add("sa")
