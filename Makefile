@@ -31,7 +31,7 @@ $(OLDEST_STAMP): $(OLDEST_PINS) cutover/pyproject.toml
 	rm -rf $(OLDEST_VENV)
 	$(PYTHON) -m venv $(OLDEST_VENV)
 	$(OLDEST_VENV)/bin/python -m pip install -q --upgrade pip
-	$(OLDEST_VENV)/bin/python -m pip install -q -e './cutover[fastapi,uvicorn,parity]' -r $(OLDEST_PINS)
+	$(OLDEST_VENV)/bin/python -m pip install -q -e './cutover[fastapi,uvicorn,parity,scaffold]' -r $(OLDEST_PINS)
 	touch $(OLDEST_STAMP)
 
 migrate: install

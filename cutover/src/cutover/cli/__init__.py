@@ -5,7 +5,9 @@ named); `init-state`, `switch`, `status` and `history` work on the state store e
 process follows (`--state-url`, else `CUTOVER_STATE_URL`, else `DATABASE_URL`); `diffs` shows
 the shadow evidence kept there and `replay` re-sends a route's stored mismatches to both sides
 of `--app`; `promote` walks a route's canary up on that evidence and the traffic every process
-records; `report` tells where the migration stands (`--markdown` for a pull request).
+records; `report` tells where the migration stands (`--markdown` for a pull request);
+`scaffold METHOD PATH` drafts a legacy route's port and parity test, `scaffold --list` ranks
+what to port next.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from cutover.cli import (
     replay,
     report,
     routes,
+    scaffold,
     status,
     switch,
 )
@@ -40,7 +43,18 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    for command in (routes, init_state, switch, status, history, diffs, replay, promote, report):
+    for command in (
+        routes,
+        scaffold,
+        init_state,
+        switch,
+        status,
+        history,
+        diffs,
+        replay,
+        promote,
+        report,
+    ):
         command.register(commands)
     return parser
 

@@ -16,6 +16,10 @@ Opt-in pieces, configured by the application, knowing nothing of its domain:
 - `flask_args` (request): the query as Flask's `request.args`.
 - `first_query_value` (request): a query value as Flask's `request.args.get`.
 - `is_flask_json_mimetype` (request): Flask's `Request.is_json`.
+- `flask_response` (views): a view's return value as Flask's `make_response` makes it.
+- `flask_get_json` (views): the body as Flask's `request.get_json()`, its 400/415 included.
+- `flask_body` (views): a dependency giving `FlaskBody`, whose `get_json()` decodes when asked.
+- `werkzeug_exception_response` (views): the page a raised Werkzeug `HTTPException` renders.
 - `FlaskSessionReader` (sessions): read Flask's signed session cookie.
 - `AutomaticHeadOptions` (behaviour): Flask's automatic HEAD and OPTIONS, as ASGI middleware.
 - `slash_redirect` (behaviour): Flask's strict-slash 308 to the URL with the slash.
@@ -43,6 +47,13 @@ from cutover.compat.request import (
     is_flask_json_mimetype,
 )
 from cutover.compat.sessions import FlaskSessionReader
+from cutover.compat.views import (
+    FlaskBody,
+    flask_body,
+    flask_get_json,
+    flask_response,
+    werkzeug_exception_response,
+)
 from cutover.limits import LimitedReceive
 
 __all__ = [
@@ -50,6 +61,7 @@ __all__ = [
     "AutomaticHeadOptions",
     "BodySizeLimit",
     "ErrorBody",
+    "FlaskBody",
     "FlaskDateTime",
     "FlaskSessionReader",
     "LegacyJSONResponse",
@@ -58,12 +70,16 @@ __all__ = [
     "allowed_methods",
     "first_query_value",
     "flask_args",
+    "flask_body",
     "flask_form",
+    "flask_get_json",
     "flask_json_body",
     "flask_json_default",
+    "flask_response",
     "install_legacy_errors",
     "is_flask_json_mimetype",
     "slash_redirect",
     "werkzeug_error_response",
+    "werkzeug_exception_response",
     "werkzeug_redirect",
 ]

@@ -15,6 +15,7 @@ from werkzeug.utils import redirect as werkzeug_redirect_response
 
 from cutover.compat.json import LegacyJSONResponse
 from cutover.compat.methods import allowed_methods
+from cutover.compat.views import werkzeug_exception_response
 
 __all__ = [
     "ApiError",
@@ -78,7 +79,8 @@ def install_legacy_errors(
 
     `validation_message` is the legacy message for a failed validation, or a callable choosing
     it from the request (e.g. its route) and the pydantic errors. A 405's `Allow` lists every
-    route at the path plus HEAD and OPTIONS, as Flask's does.
+    route at the path plus HEAD and OPTIONS, as Flask's does. A Werkzeug `HTTPException` raised
+    by a port (`abort(404)`, a missing `args[...]` key) answers the page Flask would render.
     """
 
     def message_for(request: Request, exc: RequestValidationError) -> str:
@@ -103,10 +105,15 @@ def install_legacy_errors(
             allow = sorted(allowed_methods(request.app.router.routes, request.scope))
         return werkzeug_error_response(exc.status_code, allow=allow)
 
+    async def werkzeug_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, WerkzeugHTTPException)
+        return werkzeug_exception_response(exc)
+
     async def unhandled_error(request: Request, exc: Exception) -> Response:
         return werkzeug_error_response(500)
 
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, framework_error)
+    app.add_exception_handler(WerkzeugHTTPException, werkzeug_error)
     app.add_exception_handler(Exception, unhandled_error)

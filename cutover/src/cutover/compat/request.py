@@ -25,6 +25,7 @@ __all__ = [
     "flask_form",
     "flask_json_body",
     "is_flask_json_mimetype",
+    "parse_form",
 ]
 
 # The installed Flask's form limits: MAX_FORM_MEMORY_SIZE (500 kB) and MAX_FORM_PARTS (1000) from
@@ -65,17 +66,29 @@ async def flask_form(
     max_form_parts: int | None = FLASK_MAX_FORM_PARTS,
 ) -> MultiDict[str, str]:
     """The text fields as Flask's `request.form`: Werkzeug's own parser, limits and 413s."""
-    mimetype, options = parse_options_header(request.headers.get("content-type"))
+    content_type = request.headers.get("content-type")
+    if parse_options_header(content_type)[0] not in _FORM_MIMETYPES:
+        return MultiDict()
+    try:
+        return parse_form(await request.body(), content_type, max_form_memory_size, max_form_parts)
+    except RequestEntityTooLarge:
+        raise StarletteHTTPException(413) from None
+
+
+def parse_form(
+    body: bytes,
+    content_type: str | None,
+    max_form_memory_size: int | None = FLASK_MAX_FORM_MEMORY_SIZE,
+    max_form_parts: int | None = FLASK_MAX_FORM_PARTS,
+) -> MultiDict[str, str]:
+    """A body's text fields as Werkzeug parses them (RequestEntityTooLarge past the limits)."""
+    mimetype, options = parse_options_header(content_type)
+    if mimetype not in _FORM_MIMETYPES:
+        return MultiDict()
     parser = FormDataParser(
         max_form_memory_size=max_form_memory_size, max_form_parts=max_form_parts
     )
-    if mimetype not in _FORM_MIMETYPES:
-        return MultiDict()
-    body = await request.body()
-    try:
-        _, form, files = parser.parse(io.BytesIO(body), mimetype, len(body), options)
-    except RequestEntityTooLarge:
-        raise StarletteHTTPException(413) from None
+    _, form, files = parser.parse(io.BytesIO(body), mimetype, len(body), options)
     for _, upload in files.items(multi=True):
         upload.close()
     return form
