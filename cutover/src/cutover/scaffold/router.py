@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import libcst as cst
+import sqlalchemy
 
 from cutover.openapi.samples import StoredSample
 from cutover.scaffold.codemod import (
@@ -33,6 +34,8 @@ MARKER = "# cutover-scaffold routes:"
 _QUERY_TYPES = {"int": "integer", "float": "number", "str": "string"}
 # Names the draft defines or imports itself, never imported from the legacy module.
 _OWN = frozenset({"select", "sa", "logger", "router", "Any", "Annotated", "Request"})
+# Of those, the ones the draft imports only on demand: a view using them itself asks for them.
+_IMPORTED_ON_DEMAND = {"select": sqlalchemy.select, "sa": sqlalchemy}
 
 
 @dataclass(slots=True)
@@ -170,6 +173,11 @@ def render_router(blueprint: str, drafts: Sequence[RouteDraft]) -> str:
     modules: set[str] = set()
     for module_name, namespace, translation in parts:
         uses |= translation.uses
+        uses |= {
+            name
+            for name, value in _IMPORTED_ON_DEMAND.items()
+            if name in translation.globals_used and namespace.get(name) is value
+        }
         for name in translation.globals_used - _OWN - helpers.keys():
             value = namespace.get(name)
             if isinstance(value, types.ModuleType):  # `import json` in the view's module
