@@ -15,9 +15,12 @@ from werkzeug.datastructures import Authorization
 
 from cutover.compat import ApiError
 from new_fastapi.deps import parse_body
-from new_fastapi.pagination import PageRequest, paginate
-from new_fastapi.responses import item_response, note_response, post_response
+from new_fastapi.pagination import PageRequest, WindowRequest, paginate
+from new_fastapi.responses import comment_response, item_response, note_response, post_response
 from new_fastapi.schemas import (
+    CommentCreate,
+    CommentList,
+    CommentResponse,
     ItemCreate,
     ItemResponse,
     ItemWithQuery,
@@ -36,7 +39,7 @@ from new_fastapi.schemas import (
     UserResponse,
 )
 from new_fastapi.validation import INT32_MAX, is_storable_text, parse_digits
-from shared_models import Item, Note, Post, User
+from shared_models import Comment, Item, Note, Post, User
 from shared_models.base import utcnow
 from shared_models.notes_sync import next_change_seq
 from shared_models.passwords import hash_password, verify_password
@@ -334,3 +337,45 @@ def stats(session: Session) -> Stats:
         posts=session.scalar(published) or 0,
         users=session.scalar(select(func.count()).select_from(User)) or 0,
     )
+
+
+# --- comments -------------------------------------------------------------------------------
+
+
+def _published_post(session: Session, post_id: int) -> Post:
+    """Comments exist on published posts only: a draft is "not found" even to its author."""
+    post: Post | None = _get(session, Post, post_id)
+    if post is None or not post.published:
+        raise ApiError(404, "Post not found")
+    return post
+
+
+def list_comments(session: Session, post_id: int, window: WindowRequest) -> CommentList:
+    post = _published_post(session, post_id)
+    if not window.valid:
+        raise ApiError(400, "Invalid limit or offset")
+    query = select(Comment).where(Comment.post_id == post.id)
+    comments = session.scalars(query.order_by(Comment.id).limit(window.limit).offset(window.offset))
+    total = session.scalar(select(func.count()).where(Comment.post_id == post.id))
+    return CommentList(comments=[comment_response(c) for c in comments], total=total or 0)
+
+
+def create_comment(session: Session, token: str | None, post_id: int, body: Any) -> CommentResponse:
+    user = authenticate(session, token)
+    post = _published_post(session, post_id)
+    payload = parse_body(CommentCreate, body)
+    comment = Comment(post_id=post.id, author=user, body=payload.body)
+    session.add(comment)
+    session.commit()
+    return comment_response(comment)
+
+
+def delete_comment(session: Session, token: str | None, comment_id: int) -> None:
+    user = authenticate(session, token)
+    comment: Comment | None = _get(session, Comment, comment_id)
+    if comment is None:
+        raise ApiError(404, "Comment not found")
+    if comment.author_id != user.id:
+        raise ApiError(403, "Forbidden")
+    session.delete(comment)
+    session.commit()

@@ -17,7 +17,18 @@ from new_fastapi.database import Database
 from new_fastapi.drill import install_drill
 from new_fastapi.errors import install_database_errors
 from new_fastapi.messages import legacy_validation_message
-from new_fastapi.routers import admin, health, internal, items, main, notes, posts, tokens, users
+from new_fastapi.routers import (
+    admin,
+    comments,
+    health,
+    internal,
+    items,
+    main,
+    notes,
+    posts,
+    tokens,
+    users,
+)
 from shared_models import Settings, create_engine_for, get_settings, make_sessionmaker
 
 
@@ -60,7 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_legacy_errors(app, validation_message=legacy_validation_message)
     install_database_errors(app)
     app.add_middleware(AutomaticHeadOptions, routes=app.router.routes)
-    for module in (main, users, tokens, notes, posts, items, internal, admin, health):
+    for module in (main, users, tokens, notes, posts, comments, items, internal, admin, health):
         app.include_router(module.router)
     if settings.drill_enabled:
         install_drill(app)

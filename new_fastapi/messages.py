@@ -79,6 +79,11 @@ RULES: dict[str, Rules] = {
     "update_note": [("Missing version", any_error("version")), *NOTE_RULES],
     "create_post": POST_RULES,
     "update_post": POST_RULES,
+    "create_comment": [
+        (MISSING, blank("body")),
+        (INVALID_TYPES, text_error("body")),
+        ("Comment too long", error_type("body", *TOO_LONG)),
+    ],
     "create_item": [
         (MISSING, blank("name", "price")),
         (INVALID_TYPES, lambda e: text_error("name")(e) or any_error("is_available", "tags")(e)),

@@ -8,8 +8,8 @@ from fastapi import Depends, Request
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from cutover.compat import ApiError, first_query_value
-from new_fastapi.validation import parse_digits
+from cutover.compat import ApiError, first_query_value, flask_args
+from new_fastapi.validation import INT32_MAX, parse_digits
 
 DEFAULT_PER_PAGE = 10
 MAX_PER_PAGE = 100
@@ -54,3 +54,31 @@ def paginate(
         "total": total,
     }
     return rows, meta
+
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class WindowRequest:
+    """`limit` rows from `offset`, as read; checking them is the unit of work's job."""
+
+    limit: int
+    offset: int
+
+    @property
+    def valid(self) -> bool:
+        return 1 <= self.limit <= MAX_LIMIT and 0 <= self.offset <= INT32_MAX
+
+
+async def window_request(request: Request) -> WindowRequest:
+    """`limit` and `offset` as Flask's `args.get(name, default, type=int)`: unreadable, default."""
+    args = flask_args(request)
+    return WindowRequest(
+        limit=args.get("limit", DEFAULT_LIMIT, type=int),
+        offset=args.get("offset", 0, type=int),
+    )
+
+
+WindowDep = Annotated[WindowRequest, Depends(window_request)]

@@ -4,8 +4,8 @@ from functools import partial
 
 from fastapi import Response
 
-from new_fastapi.schemas import ItemResponse, NoteResponse, PostResponse
-from shared_models import Item, Note, Post
+from new_fastapi.schemas import CommentResponse, ItemResponse, NoteResponse, PostResponse
+from shared_models import Comment, Item, Note, Post
 
 # Flask's Response(status=204) still names its default mimetype.
 NO_CONTENT = partial(Response, status_code=204, media_type="text/html; charset=utf-8")
@@ -40,3 +40,15 @@ def post_response(post: Post) -> PostResponse:
 
 def item_response(item: Item) -> ItemResponse:
     return ItemResponse.model_validate(item)
+
+
+def comment_response(comment: Comment) -> CommentResponse:
+    """A comment with its author's username."""
+    return CommentResponse(
+        author=comment.author.username,
+        author_id=comment.author_id,
+        body=comment.body,
+        created_at=comment.created_at,
+        id=comment.id,
+        post_id=comment.post_id,
+    )

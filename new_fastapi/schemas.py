@@ -139,3 +139,24 @@ class Stats(BaseModel):
     items: int
     posts: int
     users: int
+
+
+COMMENT_MAX = 500
+
+
+class CommentCreate(StrictInput):
+    body: Annotated[RequiredText, Field(max_length=COMMENT_MAX)]
+
+
+class CommentResponse(BaseModel):
+    author: str
+    author_id: int
+    body: str
+    created_at: FlaskDateTime
+    id: int
+    post_id: int
+
+
+class CommentList(BaseModel):
+    comments: list[CommentResponse]
+    total: int
