@@ -43,8 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.list or not scenarios:
         for sc in SCENARIOS:
             quick_mark = " (quick)" if sc.quick else ""
-            how = f"= {sc.same_run_as}" if sc.same_run_as else f"{sc.server} {sc.app} {sc.path}"
-            print(f"[{sc.group}] {sc.name}{quick_mark}: {how}")
+            print(f"[{sc.group}] {sc.name}{quick_mark}: {sc.server} {sc.app} {sc.path}")
         return 0 if args.list else 2
     if shutil.which("wrk") is None:
         log("wrk not found: install it (apt-get install wrk) or run bash bench/run.sh")

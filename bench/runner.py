@@ -408,8 +408,6 @@ def run_all(scenarios: list[Scenario], opts: Options) -> list[Result]:
     with contextlib.ExitStack() as stack:
         envs, db_errors = _databases(scenarios, base_env, stack)
         for sc in scenarios:
-            if sc.same_run_as:
-                continue
             if sc.database in db_errors:
                 results[sc.name].status = Status.FAILED
                 results[sc.name].detail = db_errors[sc.database]
@@ -438,10 +436,6 @@ def run_all(scenarios: list[Scenario], opts: Options) -> list[Result]:
                     f"   {numbers['rps']:,.0f} req/s  p50 {numbers['p50_ms']:.2f} ms"
                     f"  p99 {numbers['p99_ms']:.2f} ms  RSS {numbers['rss_kib'] / 1024:.0f} MiB"
                 )
-    for sc in scenarios:  # rows judging another scenario's numbers against their own baseline
-        if sc.same_run_as:
-            source, res = results[sc.same_run_as], results[sc.name]
-            res.status, res.detail, res.rounds = source.status, source.detail, source.rounds
     out = [results[sc.name] for sc in scenarios]
     for res in out:
         res.summarise()

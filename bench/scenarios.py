@@ -90,9 +90,6 @@ class Scenario:
     script: str | None = None  # a wrk Lua script in bench/ (e.g. a POST body)
     env: tuple[tuple[str, str], ...] = ()  # the server's extra environment
     setting: str | None = None  # a GatewaySettings field the scenario needs (not yet: n/a)
-    # Not measured itself: the numbers of that scenario in the same run, judged against this
-    # row's own baseline and target (one run, several comparisons).
-    same_run_as: str | None = None
     quick: bool = False  # part of `make bench-quick`
 
 
@@ -343,9 +340,9 @@ for _label, _path, _script in (
 # against the gateway alone (one process) on the same CPU. Memory: every process, summed.
 NGINX = "nginx strangler split vs the gateway"
 NGINX_APPS = {"app": "bench.apps:flask_app", "new_app": "bench.apps:fastapi_app"}
-for _label, _path, _gateway in (
-    ("legacy route", "/ping", "cutover fall-through"),
-    ("native route", "/native-ping", "cutover native route"),
+for _label, _path, _gateway, _app in (
+    ("legacy route", "/ping", "cutover fall-through", "bench.apps:gateway_fallthrough"),
+    ("native route", "/native-ping", "cutover native route", "bench.apps:gateway_native"),
 ):
     SCENARIOS += [
         Scenario(
@@ -360,14 +357,14 @@ for _label, _path, _gateway in (
         Scenario(
             f"{_gateway} vs nginx split",
             Server.UVICORN,
-            "",
+            _app,
             _path,
             baseline=f"nginx split, {_label}",
             target=1.0,
             rss=Rss.TOTAL,
             rss_max=1.0,
             group=NGINX,
-            same_run_as=_gateway,
+            requires=CUTOVER,
             quick=_label == "legacy route",
         ),
     ]
@@ -433,18 +430,18 @@ for _gateway, _app, _path in (
     )
 
 # What the control plane costs a request: the bench's gateways have it on (modes followed from
-# a state store, traffic published); the same gateways with modes from code only.
+# a state store, traffic published); the same gateways with modes from code only, run next.
 CONTROL_PLANE = "control plane: modes on vs off"
 CONTROL_TARGET = 0.95
 for _gateway, _app, _path in (
-    ("cutover fall-through", "bench.apps:gateway_fallthrough_static", "/ping"),
-    ("cutover native route", "bench.apps:gateway_native_static", "/native-ping"),
+    ("cutover fall-through", "bench.apps:gateway_fallthrough", "/ping"),
+    ("cutover native route", "bench.apps:gateway_native", "/native-ping"),
 ):
     SCENARIOS += [
         Scenario(
             f"{_gateway}, control plane off",
             Server.UVICORN,
-            _app,
+            f"{_app}_static",
             _path,
             group=CONTROL_PLANE,
             factory=True,
@@ -453,12 +450,12 @@ for _gateway, _app, _path in (
         Scenario(
             f"{_gateway}, control plane on",
             Server.UVICORN,
-            "",
+            _app,
             _path,
             baseline=f"{_gateway}, control plane off",
             target=CONTROL_TARGET,
             group=CONTROL_PLANE,
-            same_run_as=_gateway,
+            requires=CUTOVER,
             quick=_gateway == "cutover fall-through",
         ),
     ]
@@ -526,8 +523,8 @@ def quick() -> list[Scenario]:
 
 
 def with_dependencies(chosen: list[Scenario]) -> list[Scenario]:
-    """`chosen` plus the baselines and measured scenarios they are judged on, in SCENARIOS's
-    order (which is the order of the interleaved run)."""
+    """`chosen` plus the baselines they are judged on (and theirs), in SCENARIOS's order, which
+    is the order of the interleaved run."""
     by_name = {sc.name: sc for sc in SCENARIOS}
     wanted: set[str] = set()
     todo = [sc.name for sc in chosen]
@@ -537,7 +534,7 @@ def with_dependencies(chosen: list[Scenario]) -> list[Scenario]:
             continue
         wanted.add(name)
         sc = by_name[name]
-        todo += [dep for dep in (sc.baseline, sc.same_run_as) if dep]
+        todo += [sc.baseline] if sc.baseline else []
     return [sc for sc in SCENARIOS if sc.name in wanted]
 
 
