@@ -82,7 +82,7 @@ bench: install
 	bash bench/run.sh $(BENCH_ARGS)
 
 bench-quick: install
-	bash bench/run.sh --quick --duration 2 --warmup 1 --no-readme $(BENCH_ARGS)
+	bash bench/run.sh --quick --duration 3 --warmup 1 --no-readme $(BENCH_ARGS)
 
 # 10 minutes (SOAK_SECONDS) of mixed traffic on 2 workers on a private PostgreSQL database
 # (SOAK_POSTGRES_URL, else TEST_DATABASE_URL, else the local server); writes bench/README.md.

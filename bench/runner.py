@@ -407,16 +407,17 @@ def run_all(scenarios: list[Scenario], opts: Options) -> list[Result]:
     runnable: list[Scenario] = []
     with contextlib.ExitStack() as stack:
         envs, db_errors = _databases(scenarios, base_env, stack)
+        reasons: dict[str, str] = {}
+        for kind, env in envs.items():  # the apps of each database's scenarios, built once
+            reasons |= probe([sc for sc in scenarios if sc.database == kind], env)
         for sc in scenarios:
             if sc.database in db_errors:
                 results[sc.name].status = Status.FAILED
                 results[sc.name].detail = db_errors[sc.database]
-                continue
-            reason = probe(sc, envs.get(sc.database, base_env))
-            if reason:
+            elif sc.name in reasons:
                 results[sc.name].status = Status.NOT_AVAILABLE
-                results[sc.name].detail = reason
-                log(f"-- {sc.name}: not available ({reason})")
+                results[sc.name].detail = reasons[sc.name]
+                log(f"-- {sc.name}: not available ({reasons[sc.name]})")
             else:
                 runnable.append(sc)
         for rnd in range(1, opts.rounds + 1):

@@ -4,6 +4,7 @@ result is judged (issue 4 point 10's numbers, the reference app's endpoints)."""
 
 from __future__ import annotations
 
+import json
 import statistics
 import subprocess
 import sys
@@ -221,7 +222,6 @@ for _path in REFERENCE_PATHS:
             factory=True,
             requires=REFERENCE_MODULES,
             database=Database.SQLITE,
-            quick=_path == DB_READ_PATHS[0],
         ),
     ]
 
@@ -593,37 +593,60 @@ class ScenarioError(Exception):
     """A scenario could not be measured; the message says why."""
 
 
-def probe(sc: Scenario, env: dict[str, str]) -> str | None:
-    """Why the scenario's app cannot be built, or None when it can."""
-    if sc.setting is not None:
-        from cutover.settings import GatewaySettings
-
-        if sc.setting not in GatewaySettings.model_fields:
-            names = ", ".join(f"{k}={v}" for k, v in sc.env)
-            return f"{names or sc.setting}: this cutover has no `{sc.setting}` setting yet"
-    missing = [m for m in sc.requires if find_spec(m) is None]
-    if missing:
-        return f"module {', '.join(missing)} not importable yet"
-    apps = [sc.app, *([sc.new_app] if sc.new_app else [])]
-    for app in apps:
-        reason = _probe_app(app, sc.factory, env)
-        if reason:
-            return reason
-    return None
+_PROBE = """
+import importlib, json, sys
+failures = {}
+for ref, factory in json.loads(sys.argv[1]):
+    module, attr = ref.split(":")
+    try:
+        obj = getattr(importlib.import_module(module), attr)
+        if factory:
+            obj()
+    except BaseException as exc:
+        failures[ref] = f"{type(exc).__name__}: {exc}".splitlines()[0]
+print(json.dumps(failures))
+"""
 
 
-def _probe_app(app: str, factory: bool, env: dict[str, str]) -> str | None:
-    module, attr = app.split(":")
-    code = f"import importlib; obj = getattr(importlib.import_module({module!r}), {attr!r})" + (
-        "; obj()" if factory else ""
-    )
+def probe(scenarios: list[Scenario], env: dict[str, str]) -> dict[str, str]:
+    """Why each scenario that cannot run cannot (by name): a setting or module it needs is
+    missing, or its app fails to build; all apps are built in one subprocess with `env`."""
+    reasons: dict[str, str] = {}
+    apps: dict[tuple[str, bool], None] = {}
+    for sc in scenarios:
+        if sc.setting is not None:
+            from cutover.settings import GatewaySettings
+
+            if sc.setting not in GatewaySettings.model_fields:
+                names = ", ".join(f"{k}={v}" for k, v in sc.env)
+                reasons[sc.name] = f"{names or sc.setting}: this cutover has no `{sc.setting}` yet"
+                continue
+        missing = [m for m in sc.requires if find_spec(m) is None]
+        if missing:
+            reasons[sc.name] = f"module {', '.join(missing)} not importable yet"
+            continue
+        for app in (sc.app, *([sc.new_app] if sc.new_app else [])):
+            apps[(app, sc.factory)] = None
+    if not apps:
+        return reasons
     proc = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", _PROBE, json.dumps(list(apps))],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
-    if proc.returncode == 0:
-        return None
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    return lines[-1] if lines else f"exit {proc.returncode}"
+    if proc.returncode != 0:
+        lines = [line for line in proc.stderr.splitlines() if line.strip()]
+        failures = dict.fromkeys((app for app, _ in apps), lines[-1] if lines else "probe failed")
+    else:
+        failures = json.loads(proc.stdout.strip().splitlines()[-1])
+    for sc in scenarios:
+        for app in (sc.app, *([sc.new_app] if sc.new_app else [])):
+            if sc.name not in reasons and app in failures:
+                reasons[sc.name] = failures[app]
+    return reasons
 
 
 def make_database(env: dict[str, str]) -> None:
