@@ -206,11 +206,10 @@ def render(
         " noisy (the same scenario moves 10-15 % between runs on a quiet machine, far more on a"
         " busy one); the ratios compare scenarios run one after the other in the same round.",
         "",
-        "#### Every scenario",
-        "",
-        *summary_table(summary if summary is not None else results),
-        "",
     ]
+    shown = summary if summary is not None else results
+    if shown:
+        lines += ["#### Every scenario", "", *summary_table(shown), ""]
     for group in dict.fromkeys(r.group for r in results):
         members = [r for r in results if r.group == group]
         rows = shadow_table(members) if group in SHADOW_GROUPS else table(members)
@@ -234,7 +233,9 @@ def readme_sections(
         text = render(others, info, opts, summary=results)
         sections.append(("Results", START_MARK, END_MARK, text))
     if shadow:
-        sections.append((SHADOW_TITLE, *SHADOW_MARKS, render(shadow, info, opts)))
+        # its rows are in the Results section's table when both ran; its own tables follow
+        text = render(shadow, info, opts, summary=[] if others else None)
+        sections.append((SHADOW_TITLE, *SHADOW_MARKS, text))
     return sections
 
 

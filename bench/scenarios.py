@@ -257,8 +257,9 @@ for _path in DB_READ_PATHS:
 
 # CPU-heavy legacy: a Flask view holding the interpreter for ~2 ms. In process (today) its
 # threads share the gateway's one interpreter; out of process (CUTOVER_LEGACY_PROCESSES=N, being
-# built) it runs in N legacy processes. The out-of-process row is "not available" until
-# GatewaySettings has `legacy_processes`; then it runs with no change here.
+# built on another branch) it runs in N legacy worker processes loading CUTOVER_LEGACY_APP. The
+# out-of-process row is "not available" until GatewaySettings has `legacy_processes`; then it
+# runs with no change here.
 CPU_HEAVY = "cpu-heavy legacy"
 LEGACY_PROCESSES = "2"
 SCENARIOS += [
@@ -291,7 +292,10 @@ SCENARIOS += [
         group=CPU_HEAVY,
         factory=True,
         requires=CUTOVER,
-        env=(("CUTOVER_LEGACY_PROCESSES", LEGACY_PROCESSES),),
+        env=(
+            ("CUTOVER_LEGACY_PROCESSES", LEGACY_PROCESSES),
+            ("CUTOVER_LEGACY_APP", "bench.apps:cpu_flask()"),  # what the legacy workers load
+        ),
         setting="legacy_processes",
     ),
 ]
