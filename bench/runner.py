@@ -435,7 +435,7 @@ def run_all(scenarios: list[Scenario], opts: Options) -> list[Result]:
                 res.rounds.append(numbers)
                 log(
                     f"   {numbers['rps']:,.0f} req/s  p50 {numbers['p50_ms']:.2f} ms"
-                    f"  p99 {numbers['p99_ms']:.2f} ms  RSS {numbers['rss_kib'] / 1024:.0f} MiB"
+                    f"  p99 {numbers['p99_ms']:.2f} ms  RSS {int(numbers['rss_kib']) // 1024} MiB"
                 )
     out = [results[sc.name] for sc in scenarios]
     for res in out:
