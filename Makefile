@@ -15,7 +15,7 @@ UPSTREAM_PORT ?= 8001
 SERVE_FLAGS := --no-proxy-headers --no-server-header \
 	--http cutover.uvicorn_protocol:GuardedHttpToolsProtocol --timeout-graceful-shutdown 10
 
-.PHONY: install migrate seed run test browser lint bench clean
+.PHONY: install migrate seed run test browser lint bench bench-quick soak clean
 
 $(STAMP): pyproject.toml cutover/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -76,8 +76,18 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy cutover/src/cutover shared_models legacy_flask new_fastapi gateway.py
 
+# Every scenario (bench/README.md; about 15 minutes), or a representative subset with short
+# runs (under 3 minutes, bench/README.md left alone); both install wrk and nginx if missing.
 bench: install
-	bash bench/run.sh
+	bash bench/run.sh $(BENCH_ARGS)
+
+bench-quick: install
+	bash bench/run.sh --quick --duration 3 --warmup 1 --no-readme $(BENCH_ARGS)
+
+# 10 minutes (SOAK_SECONDS) of mixed traffic on 2 workers on a private PostgreSQL database
+# (SOAK_POSTGRES_URL, else TEST_DATABASE_URL, else the local server); writes bench/README.md.
+soak: install
+	$(PY) -m bench.soak $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) $(OLDEST_VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -7,13 +7,14 @@ from typing import Any, cast
 
 from a2wsgi import WSGIMiddleware
 from fastapi import FastAPI, Response
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from flask.typing import ResponseReturnValue
 
 import legacy_flask
 import new_fastapi
-from bench.scenarios import SHADOW_TOKEN
+from bench.scenarios import MIXED_LEGACY, SHADOW_TOKEN
 from cutover import Gateway
+from cutover.settings import GatewaySettings
 from cutover.wsgi import WSGIBridge
 
 
@@ -121,6 +122,97 @@ def reference_legacy() -> Any:
 def reference_native() -> Any:
     """The reference app with its FastAPI ports: ported routes are served natively."""
     return Gateway(legacy_flask.create_app(), new_fastapi.create_app(), **CONTROL_PLANE)
+
+
+def reference_fastapi() -> FastAPI:
+    """The reference app's FastAPI side alone, as a second server beside gunicorn would run it."""
+    return new_fastapi.create_app()
+
+
+def reference_mixed() -> Any:
+    """Both sides of the reference app in one process, the mixed load's legacy read
+    (`GET /api/users/{user_id}`) kept on Flask by its default mode, the rest native."""
+    legacy_route = "GET " + MIXED_LEGACY.rsplit("/", 1)[0] + "/{user_id}"
+    return Gateway(
+        legacy_flask.create_app(),
+        new_fastapi.create_app(),
+        default_modes={legacy_route: "legacy"},
+        **CONTROL_PLANE,
+    )
+
+
+# ---------------------------------------------------------------- control plane off
+
+
+def gateway_fallthrough_static() -> Gateway:
+    """`gateway_fallthrough` without the control plane: modes from code, no state store."""
+    return Gateway(flask_app, **{**CONTROL_PLANE, "state_url": None})
+
+
+def gateway_native_static() -> Gateway:
+    """`gateway_native` without the control plane."""
+    return Gateway(flask_app, make_fastapi(), **{**CONTROL_PLANE, "state_url": None})
+
+
+# ---------------------------------------------------------------- CPU-heavy legacy
+
+CPU_LOOPS = 40_000  # ~2 ms of pure Python on the bench VM, holding the interpreter
+
+
+def cpu_flask() -> Flask:
+    """A legacy view that computes for ~2 ms without releasing the interpreter lock."""
+    app = Flask("bench_cpu")
+
+    @app.get("/cpu")
+    def cpu() -> ResponseReturnValue:
+        return jsonify(total=sum(i * i for i in range(CPU_LOOPS)))
+
+    return app
+
+
+def cpu_gateway() -> Gateway:
+    """The cpu-heavy view falling through the gateway, configured from `CUTOVER_*`: with
+    `CUTOVER_LEGACY_PROCESSES=N` (once the setting exists) legacy runs in N processes."""
+    return Gateway.from_settings(cpu_flask(), None, GatewaySettings(), **CONTROL_PLANE)
+
+
+# ---------------------------------------------------------------- 10 MB streaming
+
+STREAM_BYTES = 10_000_000
+STREAM_CHUNK = 64 << 10
+
+
+def streaming_flask() -> Flask:
+    """`GET /download` streams 10 MB from a generator, `POST /upload` reads its body in chunks
+    and answers the byte count (a GET there answers 0: the runner's readiness check)."""
+    app = Flask("bench_streaming")
+    chunk = b"x" * STREAM_CHUNK
+
+    @app.get("/download")
+    def download() -> ResponseReturnValue:
+        def body() -> Any:
+            left = STREAM_BYTES
+            while left > 0:
+                part = chunk[: min(left, STREAM_CHUNK)]
+                left -= len(part)
+                yield part
+
+        headers = {"Content-Length": str(STREAM_BYTES)}
+        return app.response_class(body(), mimetype="application/octet-stream", headers=headers)
+
+    @app.route("/upload", methods=["GET", "POST"])
+    def upload() -> ResponseReturnValue:
+        total = 0
+        while part := request.stream.read(STREAM_CHUNK):
+            total += len(part)
+        return jsonify(received=total)
+
+    return app
+
+
+def streaming_gateway() -> Gateway:
+    """The streaming views falling through the gateway (10 MB is under its 10 MiB body limit)."""
+    return Gateway(streaming_flask(), **CONTROL_PLANE)
 
 
 # ---------------------------------------------------------------- shadow traffic (issue 11)

@@ -85,19 +85,52 @@ def met_text(res: Result) -> str:
     return {True: "**yes**", False: "**NO**", None: "—"}[res.met]
 
 
+def mib(kib: int | None) -> float | None:
+    """KiB as MiB, None kept."""
+    return kib / 1024 if kib else None
+
+
 def table(results: list[Result]) -> list[str]:
     """One group's markdown table for bench/README.md."""
     rows = [
-        "| scenario | req/s | p50 | p99 | max RSS | ratio vs baseline | target | met |",
-        "|---|---:|---:|---:|---:|---|---|---|",
+        "| scenario | req/s | p50 | p99 | max RSS | total RSS | ratio vs baseline | target | met |",
+        "|---|---:|---:|---:|---:|---:|---|---|---|",
     ]
     for r in results:
         ratio = f"{r.ratio:.2f}x {r.baseline}" if r.ratio is not None else "—"
         rows.append(
             f"| {r.name} | {fmt(r.rps, ',.0f')} | {fmt(r.p50_ms, '.2f', ' ms')}"
             f" | {fmt(r.p99_ms, '.2f', ' ms')}"
-            f" | {fmt(r.rss_kib / 1024 if r.rss_kib else None, '.0f', ' MiB')}"
+            f" | {fmt(mib(r.rss_kib), '.0f', ' MiB')} | {fmt(mib(r.rss_total_kib), '.0f', ' MiB')}"
             f" | {ratio} | {r.target or '—'} | {met_text(r)} |"
+        )
+    return rows
+
+
+def ratio_text(r: Result, by_name: dict[str, Result]) -> str:
+    """The summary's ratio cell: req/s, and the p99s or the RSS ratio where the target has them."""
+    if r.ratio is None:
+        return "—"
+    parts = [f"{r.ratio:.2f}x req/s"]
+    base = by_name.get(r.baseline or "")
+    if "p99" in r.target and base is not None:
+        parts.append(f"p99 {fmt(r.p99_ms, '.1f')} vs {fmt(base.p99_ms, '.1f')} ms")
+    if r.rss_ratio is not None and (r.rss_kind in r.target or r.rss_kind == "total RSS"):
+        parts.append(f"{r.rss_kind} {r.rss_ratio:.2f}x")
+    return ", ".join(parts)
+
+
+def summary_table(results: list[Result]) -> list[str]:
+    """Every scenario of the run in one table: its baseline, ratio, target and verdict."""
+    by_name = {r.name: r for r in results}
+    rows = [
+        "| group | scenario | baseline | ratio | target | met? |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        rows.append(
+            f"| {r.group} | {r.name} | {r.baseline or '—'} | {ratio_text(r, by_name)}"
+            f" | {r.target or '—'} | {met_text(r)} |"
         )
     return rows
 
@@ -122,7 +155,7 @@ def shadow_table(results: list[Result]) -> list[str]:
     ]
     for r in results:
         numbers = {key: [float(x[key]) for x in r.rounds] for key in ("rps", "p50_ms", "p99_ms")}
-        rss = r.rss_kib / 1024 if r.rss_kib else None
+        rss = mib(r.rss_kib)
         rows.append(
             f"| {r.name} | {spread(numbers['rps'], ',.0f')} | {spread(numbers['p50_ms'], '.2f')} ms"
             f" | {spread(numbers['p99_ms'], '.1f')} ms | {fmt(rss, '.0f', ' MiB')}"
@@ -145,8 +178,14 @@ def shadow_table(results: list[Result]) -> list[str]:
     return rows
 
 
-def render(results: list[Result], info: dict[str, str], opts: Options) -> str:
-    """The generated results section of bench/README.md."""
+def render(
+    results: list[Result],
+    info: dict[str, str],
+    opts: Options,
+    summary: list[Result] | None = None,
+) -> str:
+    """The generated results section of bench/README.md: the `summary` rows (default: all) in
+    one table, then each group's own."""
     pin = (
         f"server on CPU {opts.server_cpu}, wrk on CPU {opts.client_cpu}"
         if opts.server_cpu
@@ -163,7 +202,14 @@ def render(results: list[Result], info: dict[str, str], opts: Options) -> str:
         + ", ".join(f"{p} {info[p]}" for p in PACKAGES)
         + ".",
         "",
+        "The VM is shared with other agents running test suites meanwhile, so every number is"
+        " noisy (the same scenario moves 10-15 % between runs on a quiet machine, far more on a"
+        " busy one); the ratios compare scenarios run one after the other in the same round.",
+        "",
     ]
+    shown = summary if summary is not None else results
+    if shown:
+        lines += ["#### Every scenario", "", *summary_table(shown), ""]
     for group in dict.fromkeys(r.group for r in results):
         members = [r for r in results if r.group == group]
         rows = shadow_table(members) if group in SHADOW_GROUPS else table(members)
@@ -184,9 +230,12 @@ def readme_sections(
     others = [r for r in results if r.group not in SHADOW_GROUPS]
     sections = []
     if others:
-        sections.append(("Results", START_MARK, END_MARK, render(others, info, opts)))
+        text = render(others, info, opts, summary=results)
+        sections.append(("Results", START_MARK, END_MARK, text))
     if shadow:
-        sections.append((SHADOW_TITLE, *SHADOW_MARKS, render(shadow, info, opts)))
+        # its rows are in the Results section's table when both ran; its own tables follow
+        text = render(shadow, info, opts, summary=[] if others else None)
+        sections.append((SHADOW_TITLE, *SHADOW_MARKS, text))
     return sections
 
 
@@ -210,7 +259,7 @@ def print_table(results: list[Result]) -> None:
     print("-" * len(header))
     for r in results:
         ratio = f"{r.ratio:5.2f}x" if r.ratio is not None else "    — "
-        rss = r.rss_kib / 1024 if r.rss_kib else None
+        rss = mib(r.rss_kib)
         met = met_text(r).replace("*", "")
         if r.status is not Status.OK:
             met += f" ({r.detail.splitlines()[0][:70]})"

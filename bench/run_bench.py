@@ -1,4 +1,5 @@
-"""Reproduce issue 4 point 10's speed numbers in one run: real servers, wrk, pinned cores.
+"""Every bench scenario (issue 4 point 10, issue 13 point 4) in one run: real servers, wrk,
+pinned cores.
 
 The scenarios are in bench/scenarios.py, how one is measured in bench/runner.py, what a run
 writes in bench/report.py; this is the command line (`python -m bench.run_bench`, `make bench`).
@@ -21,7 +22,7 @@ from bench.report import (
     write_results,
 )
 from bench.runner import CLIENT_CPU, SERVER_CPU, Options, log, run_all
-from bench.scenarios import SCENARIOS, Status, select
+from bench.scenarios import SCENARIOS, Status, quick, select
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,12 +36,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-readme", action="store_true", help="leave bench/README.md alone")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is not met")
     parser.add_argument("--list", action="store_true", help="list scenarios and exit")
+    parser.add_argument("--quick", action="store_true", help="the representative subset only")
     args = parser.parse_args(argv)
 
-    scenarios = select(args.only, args.group)
+    scenarios = quick() if args.quick else select(args.only, args.group)
     if args.list or not scenarios:
         for sc in SCENARIOS:
-            print(f"[{sc.group}] {sc.name}: {sc.server} {sc.app} GET {sc.path}")
+            quick_mark = " (quick)" if sc.quick else ""
+            print(f"[{sc.group}] {sc.name}{quick_mark}: {sc.server} {sc.app} {sc.path}")
         return 0 if args.list else 2
     if shutil.which("wrk") is None:
         log("wrk not found: install it (apt-get install wrk) or run bash bench/run.sh")

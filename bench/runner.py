@@ -1,6 +1,6 @@
-"""How one scenario is measured: its server started pinned to a CPU through the test fixtures
-(tests/servers.py), wrk run against it and its output parsed, the server's peak RSS read; and
-every selected scenario run round after round."""
+"""How one scenario is measured: its server(s) started pinned to a CPU through the test
+fixtures (tests/servers.py; nginx by bench/nginx.py), wrk run against it and its output parsed,
+the servers' peak RSS read; and every selected scenario run round after round."""
 
 from __future__ import annotations
 
@@ -16,15 +16,18 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.util import find_spec
 from pathlib import Path
+from typing import Any
 
+from bench.nginx import serve_nginx_split
 from bench.scenarios import (
     SHADOW_API,
     SHADOW_PREFIX,
     SHADOW_SETTLE,
     SHADOW_TOKEN,
+    Database,
     Result,
     Scenario,
     ScenarioError,
@@ -34,8 +37,8 @@ from bench.scenarios import (
     make_database,
     probe,
 )
+from tests.postgres import private_postgres_database
 from tests.servers import Launch, serve_gunicorn, serve_uvicorn
-from tests.servers import Server as RunningServer
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -43,6 +46,12 @@ SERVER_CPU = "1"
 CLIENT_CPU = "0"
 CONNECTIONS = 32
 STARTUP_TIMEOUT = 30.0
+WRK_TIMEOUT = "10s"  # a request slower than this is a socket error (wrk's default is 2 s)
+# The PostgreSQL server the PostgreSQL scenarios make a private database on.
+POSTGRES_URL = os.environ.get(
+    "BENCH_POSTGRES_URL",
+    os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
+)
 
 
 @dataclass(frozen=True)
@@ -69,13 +78,64 @@ def pinned(cpu: str | None) -> list[str]:
     return ["taskset", "-c", cpu] if cpu is not None else []
 
 
-def run_wrk(url: str, seconds: int, cpu: str | None) -> str:
+def wrk_command(
+    url: str,
+    seconds: int,
+    cpu: str | None,
+    connections: int = CONNECTIONS,
+    script: str | None = None,
+) -> list[str]:
+    """One wrk thread loading `url` for `seconds` (with bench/<script> when given)."""
+    cmd = [*pinned(cpu), "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    cmd += ["--timeout", WRK_TIMEOUT]
+    if script:
+        cmd += ["-s", str(ROOT / "bench" / script)]
+    return [*cmd, url]
+
+
+def run_wrk(url: str, seconds: int, cpu: str | None, **options: Any) -> str:
     """wrk's `--latency` output for `seconds` of load on `url` from one thread."""
-    cmd = [*pinned(cpu), "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", url]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
-    if proc.returncode != 0:
-        raise ScenarioError(f"wrk exited {proc.returncode}: {proc.stderr.strip()}")
-    return proc.stdout
+    return run_wrk_together([url], seconds, cpu, **options)[0]
+
+
+def run_wrk_together(
+    urls: list[str], seconds: int, cpu: str | None, connections: int = CONNECTIONS, **options: Any
+) -> list[str]:
+    """One wrk per url at the same time, the connections shared out; each one's output."""
+    share = max(1, connections // len(urls))
+    procs = [
+        subprocess.Popen(
+            wrk_command(url, seconds, cpu, share, **options),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for url in urls
+    ]
+    outputs = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=seconds + 60)
+        if proc.returncode != 0:
+            raise ScenarioError(f"wrk exited {proc.returncode}: {err.strip()}")
+        outputs.append(out)
+    return outputs
+
+
+def merge_wrk(runs: list[dict[str, float | int | str]]) -> dict[str, float | int | str]:
+    """Several wrk runs of one mixed load as one: req/s, requests and errors summed, p50 the
+    request-weighted mean of theirs, p99 the worst."""
+    if len(runs) == 1:
+        return runs[0]
+    total = sum(int(r["requests"]) for r in runs)
+    return {
+        "rps": sum(float(r["rps"]) for r in runs),
+        "requests": total,
+        "p50_ms": sum(float(r["p50_ms"]) * int(r["requests"]) for r in runs) / max(total, 1),
+        "p99_ms": max(float(r["p99_ms"]) for r in runs),
+        "socket_errors": sum(int(r["socket_errors"]) for r in runs),
+        "socket_detail": "; ".join(str(r["socket_detail"]) for r in runs if r["socket_detail"]),
+        "non_2xx": sum(int(r["non_2xx"]) for r in runs),
+    }
 
 
 _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
@@ -131,18 +191,24 @@ def process_tree(pid: int) -> list[int]:
     return tree
 
 
+def peaks_kib(pids: list[int]) -> list[int]:
+    """VmHWM (peak RSS) of every process of the servers started as `pids`."""
+    peaks = []
+    for root in pids:
+        for p in process_tree(root):
+            try:
+                status = Path(f"/proc/{p}/status").read_text()
+            except OSError:
+                continue
+            m = re.search(r"^VmHWM:\s+(\d+) kB", status, re.M)
+            if m:
+                peaks.append(int(m[1]))
+    return peaks
+
+
 def max_rss_kib(pid: int) -> int:
     """Largest VmHWM among the server's processes, i.e. the peak RSS of the serving process."""
-    peak = 0
-    for p in process_tree(pid):
-        try:
-            status = Path(f"/proc/{p}/status").read_text()
-        except OSError:
-            continue
-        m = re.search(r"^VmHWM:\s+(\d+) kB", status, re.M)
-        if m:
-            peak = max(peak, int(m[1]))
-    return peak
+    return max(peaks_kib([pid]), default=0)
 
 
 # ---------------------------------------------------------------- the server
@@ -162,34 +228,78 @@ def alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
+@dataclass
+class Deployment:
+    """The running server(s) of a scenario: where each path is loaded, which processes are
+    measured, the front port (the admin API's)."""
+
+    port: int
+    pids: list[int] = field(default_factory=list)
+    urls: dict[str, str] = field(default_factory=dict)  # path -> base URL
+
+    def url(self, path: str) -> str:
+        return f"{self.urls[path]}{path}"
+
+
 @contextmanager
-def serve(
-    sc: Scenario, env: dict[str, str], opts: Options, log_file: Path
-) -> Iterator[RunningServer]:
-    """The scenario's server, started by the test fixtures on the server CPU with `env` as its
-    whole environment and its output in `log_file`, answering 200 on the scenario's path."""
-    launch = Launch(prefix=pinned(opts.server_cpu), log=log_file, inherit_env=False)
-    if sc.server is Server.GUNICORN:
-        app = sc.app + ("()" if sc.factory else "")
-        fixture = serve_gunicorn(app, env=env, launch=launch)
-    else:
-        fixture = serve_uvicorn(
-            sc.app, *(["--factory"] if sc.factory else []), env=env, launch=launch
-        )
+def serve(sc: Scenario, env: dict[str, str], opts: Options, log_file: Path) -> Iterator[Deployment]:
+    """The scenario's server(s), started by the test fixtures on the server CPU with `env` as
+    their whole environment and their output in `log_file`, answering 200 on its path(s)."""
+    cpu = sc.server_cpu if sc.server_cpu and opts.server_cpu else opts.server_cpu
+    launch = Launch(prefix=pinned(cpu), log=log_file, inherit_env=False)
+    env = {**env, **dict(sc.env)}
+    paths = [sc.path, *([sc.mixed_path] if sc.mixed_path else [])]
     with contextlib.ExitStack() as stack:
         try:
-            server = stack.enter_context(fixture)
+            deployment = _start(sc, env, launch, paths, stack)
         except RuntimeError as exc:  # exited or never accepted
             raise ScenarioError(f"{exc}:\n{tail(log_file)}") from exc
-        check_answers(server.port, sc.path, log_file)
-        yield server
-        if not alive(server.pid):
+        for path in paths:
+            check_answers(deployment.url(path), path, log_file)
+        yield deployment
+        if not all(alive(pid) for pid in deployment.pids):
             raise ScenarioError(f"server died during the run:\n{tail(log_file)}")
 
 
-def check_answers(port: int, path: str, log_file: Path) -> None:
-    """The server accepts; make sure it answers `path` with 200 before loading it (the request
+def _app_ref(app: str, factory: bool, server: Server) -> list[str]:
+    if server is Server.GUNICORN:
+        return [app + ("()" if factory else "")]
+    return [app, *(["--factory"] if factory else [])]
+
+
+def _start(
+    sc: Scenario, env: dict[str, str], launch: Launch, paths: list[str], stack: contextlib.ExitStack
+) -> Deployment:
+    """Start the scenario's servers on `stack`; where each of `paths` is served."""
+    if sc.server in (Server.GUNICORN, Server.UVICORN):
+        if sc.server is Server.GUNICORN:
+            fixture = serve_gunicorn(
+                _app_ref(sc.app, sc.factory, sc.server)[0], env=env, launch=launch
+            )
+        else:
+            app, *args = _app_ref(sc.app, sc.factory, sc.server)
+            fixture = serve_uvicorn(app, *args, env=env, workers=sc.workers, launch=launch)
+        server = stack.enter_context(fixture)
+        return Deployment(server.port, [server.pid], dict.fromkeys(paths, server.url))
+    assert sc.new_app is not None, f"{sc.name}: {sc.server} needs new_app"
+    legacy = stack.enter_context(
+        serve_gunicorn(_app_ref(sc.app, sc.factory, Server.GUNICORN)[0], env=env, launch=launch)
+    )
+    new_app, *args = _app_ref(sc.new_app, sc.factory, Server.UVICORN)
+    new = stack.enter_context(serve_uvicorn(new_app, *args, env=env, launch=launch))
+    if sc.server is Server.PAIR:
+        urls = {path: new.url if path in sc.new_paths else legacy.url for path in paths}
+        return Deployment(new.port, [legacy.pid, new.pid], urls)
+    front = stack.enter_context(
+        serve_nginx_split(legacy.port, new.port, sc.new_paths, launch.prefix, launch.log)
+    )
+    return Deployment(front.port, [front.pid, legacy.pid, new.pid], dict.fromkeys(paths, front.url))
+
+
+def check_answers(url: str, path: str, log_file: Path) -> None:
+    """The server accepts; make sure it answers `url` with 200 before loading it (the request
     waits while gunicorn's worker is still loading the app)."""
+    port = int(url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[1])
     try:
         conn = http.client.HTTPConnection(HOST, port, timeout=STARTUP_TIMEOUT)
         conn.request("GET", path)
@@ -225,24 +335,30 @@ def shadow_counts(port: int, route: str) -> dict[str, int]:
 
 
 def measure(sc: Scenario, env: dict[str, str], opts: Options) -> dict[str, float | int | str]:
-    """One measured run of one scenario on a fresh server."""
+    """One measured run of one scenario on fresh servers."""
     with tempfile.NamedTemporaryFile(prefix="bench-server-", suffix=".log", delete=False) as f:
         log_file = Path(f.name)
+    load: dict[str, Any] = {"connections": sc.connections or CONNECTIONS, "script": sc.script}
     try:
-        with serve(sc, env, opts, log_file) as server:
-            url = f"{server.url}{sc.path}"
+        with serve(sc, env, opts, log_file) as deployment:
+            urls = [deployment.url(path) for path in deployment.urls]
             if opts.warmup > 0:
-                run_wrk(url, opts.warmup, opts.client_cpu)
+                run_wrk_together(urls, opts.warmup, opts.client_cpu, **load)
             route = sc.shadow_route
-            before = shadow_counts(server.port, route) if route else {}
-            numbers = parse_wrk(run_wrk(url, opts.duration, opts.client_cpu))
-            numbers["rss_kib"] = max_rss_kib(server.pid)
+            before = shadow_counts(deployment.port, route) if route else {}
+            outputs = run_wrk_together(urls, opts.duration, opts.client_cpu, **load)
+            numbers = merge_wrk([parse_wrk(out) for out in outputs])
+            peaks = peaks_kib(deployment.pids)
+            numbers["rss_kib"] = max(peaks, default=0)
+            numbers["rss_total_kib"] = sum(peaks)
             if route:  # what happened to the measured run's replays (warm-up left out)
-                after = shadow_counts(server.port, route)
+                after = shadow_counts(deployment.port, route)
                 for name, value in after.items():
                     numbers[SHADOW_PREFIX + name] = value - before.get(name, 0)
     finally:
         log_file.unlink(missing_ok=True)
+    if not numbers["requests"]:
+        raise ScenarioError(f"no request completed in {opts.duration} s (a busy machine?)")
     if numbers["socket_errors"] or numbers["non_2xx"]:
         sock = numbers["socket_detail"] or "no socket errors"
         raise ScenarioError(
@@ -252,35 +368,56 @@ def measure(sc: Scenario, env: dict[str, str], opts: Options) -> dict[str, float
     return numbers
 
 
+def _databases(
+    scenarios: list[Scenario], base_env: dict[str, str], stack: contextlib.ExitStack
+) -> tuple[dict[Database | None, dict[str, str]], dict[Database, str]]:
+    """The environment of each database the scenarios need (DATABASE_URL of a migrated, seeded
+    database made for this run, removed on `stack`), and why a database could not be made."""
+    envs: dict[Database | None, dict[str, str]] = {None: base_env}
+    errors: dict[Database, str] = {}
+    for kind in dict.fromkeys(sc.database for sc in scenarios if sc.database):
+        if not any(
+            all(find_spec(m) for m in sc.requires) for sc in scenarios if sc.database == kind
+        ):
+            continue
+        env = dict(base_env)
+        try:
+            if kind is Database.SQLITE:
+                tmp = Path(tempfile.mkdtemp(prefix="cutover-bench-db-"))
+                stack.callback(shutil.rmtree, tmp, ignore_errors=True)
+                env["DATABASE_URL"] = f"sqlite:///{tmp / 'bench.db'}"
+            else:
+                url = stack.enter_context(private_postgres_database(POSTGRES_URL, "cutover_bench"))
+                env["DATABASE_URL"] = url
+            make_database(env)
+        except Exception as exc:  # any failure to make it: its scenarios fail, saying why
+            errors[kind] = f"{kind} database setup failed: {str(exc).splitlines()[0]}"
+            log(f"-- {errors[kind]}")
+            continue
+        envs[kind] = env
+    return envs, errors
+
+
 def run_all(scenarios: list[Scenario], opts: Options) -> list[Result]:
     """Every scenario `rounds` times, interleaved so that each round is a side-by-side pass."""
     base_env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     paths = [str(ROOT), os.environ.get("PYTHONPATH", "")]
     base_env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
-    db_env = dict(base_env)
-    db_dir: Path | None = None
-    db_error: str | None = None
     results = {sc.name: Result(sc.name, sc.group, Status.OK) for sc in scenarios}
     runnable: list[Scenario] = []
-    try:
+    with contextlib.ExitStack() as stack:
+        envs, db_errors = _databases(scenarios, base_env, stack)
+        reasons: dict[str, str] = {}
+        for kind, env in envs.items():  # the apps of each database's scenarios, built once
+            reasons |= probe([sc for sc in scenarios if sc.database == kind], env)
         for sc in scenarios:
-            env = base_env
-            if sc.needs_db:
-                env = db_env
-                present = all(find_spec(m) is not None for m in sc.requires)
-                if present and db_dir is None and db_error is None:
-                    try:
-                        db_dir = make_database(db_env)
-                    except (ScenarioError, OSError, subprocess.SubprocessError) as exc:
-                        db_error = f"database setup failed: {exc}"
-                if db_error:
-                    results[sc.name].status, results[sc.name].detail = Status.FAILED, db_error
-                    continue
-            reason = probe(sc, env)
-            if reason:
+            if sc.database in db_errors:
+                results[sc.name].status = Status.FAILED
+                results[sc.name].detail = db_errors[sc.database]
+            elif sc.name in reasons:
                 results[sc.name].status = Status.NOT_AVAILABLE
-                results[sc.name].detail = reason
-                log(f"-- {sc.name}: not available ({reason})")
+                results[sc.name].detail = reasons[sc.name]
+                log(f"-- {sc.name}: not available ({reasons[sc.name]})")
             else:
                 runnable.append(sc)
         for rnd in range(1, opts.rounds + 1):
@@ -290,7 +427,7 @@ def run_all(scenarios: list[Scenario], opts: Options) -> list[Result]:
                     continue
                 log(f"-- round {rnd}/{opts.rounds}: {sc.name} ({sc.server}, GET {sc.path})")
                 try:
-                    numbers = measure(sc, db_env if sc.needs_db else base_env, opts)
+                    numbers = measure(sc, envs[sc.database], opts)
                 except (ScenarioError, OSError, subprocess.SubprocessError) as exc:
                     res.status, res.detail = Status.FAILED, str(exc)
                     log(f"   FAILED: {exc}")
@@ -298,11 +435,8 @@ def run_all(scenarios: list[Scenario], opts: Options) -> list[Result]:
                 res.rounds.append(numbers)
                 log(
                     f"   {numbers['rps']:,.0f} req/s  p50 {numbers['p50_ms']:.2f} ms"
-                    f"  p99 {numbers['p99_ms']:.2f} ms"
+                    f"  p99 {numbers['p99_ms']:.2f} ms  RSS {int(numbers['rss_kib']) // 1024} MiB"
                 )
-    finally:
-        if db_dir is not None:
-            shutil.rmtree(db_dir, ignore_errors=True)
     out = [results[sc.name] for sc in scenarios]
     for res in out:
         res.summarise()
