@@ -94,9 +94,10 @@ async def test_both_workers_take_requests(
     gateway, client = remote_gateway
     answers = await asyncio.gather(*(client.get("/tickets") for _ in range(20)))
     assert {answer.json()["side"] for answer in answers} == {"legacy"}
-    assert gateway.bridge.pool.busy_count == 0
-    idle = gateway.bridge.pool._idle  # type: ignore[union-attr]
-    assert all(idle), "a concurrent burst reaches every worker"
+    bridge = gateway.bridge
+    assert isinstance(bridge, RemoteBridge)
+    assert bridge.pool.busy_count == 0
+    assert all(bridge.pool._idle), "a concurrent burst reaches every worker"
 
 
 async def test_shadow_compares_the_out_of_process_legacy_answer() -> None:
