@@ -147,6 +147,20 @@ def test_settings_choose_the_mode(monkeypatch: pytest.MonkeyPatch) -> None:
     assert GatewaySettings().legacy_processes == 0
 
 
+def test_workers_run_at_the_nice_value_asked() -> None:
+    bridge = RemoteBridge("tests.cutover.stub_wsgi_stdlib:app", processes=2, nice=7)
+    try:
+        bridge.start()
+        priorities = {
+            os.getpriority(os.PRIO_PROCESS, slot.process.pid)
+            for slot in bridge.processes.slots
+            if slot.process is not None
+        }
+    finally:
+        bridge.close()
+    assert priorities == {os.getpriority(os.PRIO_PROCESS, 0) + 7}
+
+
 def test_a_worker_that_never_comes_up_fails_the_start_clearly() -> None:
     bridge = RemoteBridge("tests.cutover.no_such_module:app", start_timeout=1.5)
     try:

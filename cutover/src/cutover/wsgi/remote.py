@@ -379,6 +379,7 @@ class RemoteBridge:
         processes: int = 1,
         per_worker: int = 32,
         python: str | None = None,
+        nice: int = 0,
         max_body_size: int | None = None,
         trust_proxy_headers: bool = False,
         queue_size: int | None = None,
@@ -386,7 +387,7 @@ class RemoteBridge:
         server_software: str | None = None,
         start_timeout: float = 60.0,
     ) -> None:
-        self.processes = LegacyProcesses(app, processes, python=python)
+        self.processes = LegacyProcesses(app, processes, python=python, nice=nice)
         self.pool = RemotePool(
             self.processes, per_worker, max_queue=queue_size, max_wait=queue_timeout
         )

@@ -5,7 +5,8 @@ cutover of its own) listens on its own Unix socket in a private directory; a wor
 up once its socket is there, and as down from the moment its process exits, when its socket is
 removed and it is started again after a pause that doubles up to `MAX_BACKOFF` while it keeps
 dying young. The workers inherit the gateway's environment and working directory, and exit by
-themselves if the gateway process goes away.
+themselves if the gateway process goes away. With `nice`, they run at that lower CPU priority,
+so on a saturated core the gateway (and the native routes) come first.
 """
 
 from __future__ import annotations
@@ -50,11 +51,14 @@ class _Slot:
 class LegacyProcesses:
     """`count` worker processes serving `app` (`module:attr` or `module:factory()`)."""
 
-    def __init__(self, app: str, count: int, *, python: str | None = None) -> None:
+    def __init__(self, app: str, count: int, *, python: str | None = None, nice: int = 0) -> None:
         if count < 1:
             raise ValueError("the out-of-process mode needs at least one legacy process")
+        if not 0 <= nice <= 19:
+            raise ValueError("a legacy worker's nice value is 0 to 19")
         self.app = app
         self.python = python or sys.executable
+        self.nice = nice
         self._directory: str | None = None
         self.slots: list[_Slot] = []
         self.count = count
@@ -77,6 +81,7 @@ class LegacyProcesses:
             socket_path,
             "--parent",
             str(os.getpid()),
+            *(["--nice", str(self.nice)] if self.nice else []),
         ]
 
     def start(self, timeout: float = DEFAULT_START_TIMEOUT) -> None:

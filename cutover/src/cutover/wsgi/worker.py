@@ -173,13 +173,19 @@ class FramedInput(io.RawIOBase):
 
 
 class _Exchange:
-    """One request: runs the app, sending the head with the first chunk and each chunk after."""
+    """One request: runs the app, sending the head with the first chunk and each chunk after.
+
+    Once a response has produced its declared Content-Length, the rest waits for the end, so a
+    buffered response goes out as one write (head, body, end) and the gateway wakes once.
+    """
 
     def __init__(self, connection: _Connection, environ: dict[str, Any]) -> None:
         self.connection = connection
         self.environ = environ
         self.head: tuple[str, Headers] | None = None
         self.head_sent = False
+        self.remaining: int | None = None  # declared body bytes not produced yet
+        self.held = b""
 
     def start_response(
         self, status: str, headers: Headers, exc_info: Any = None
@@ -193,6 +199,7 @@ class _Exchange:
         elif self.head is not None:
             raise AssertionError("Response headers already set")
         self.head = (status, [(str(name), str(value)) for name, value in headers])
+        self.remaining = _declared_length(self.head[1])
         return self.write
 
     def write(self, chunk: bytes) -> None:
@@ -201,6 +208,11 @@ class _Exchange:
         data = frame(BODY, bytes(chunk))
         if not self.head_sent:
             data = self._head_frame() + data
+        if self.remaining is not None:
+            self.remaining -= len(chunk)
+            if self.remaining <= 0:
+                self.held += data
+                return
         self.connection.send(data)
 
     def _head_frame(self) -> bytes:
@@ -234,10 +246,20 @@ class _Exchange:
         return self.head is not None
 
     def finish(self, ok: bool) -> None:
-        data = b""
+        data = self.held
         if ok and not self.head_sent:
-            data = self._head_frame()
+            data += self._head_frame()
         self.connection.send(data + frame(DONE if ok else FAILED))
+
+
+def _declared_length(headers: Headers) -> int | None:
+    for name, value in headers:
+        if name.lower() == "content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
 
 
 def too_large_responder(app: Any) -> Callable[..., Iterable[bytes]]:
@@ -367,7 +389,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("app", help="the WSGI app: MODULE:ATTR or MODULE:FACTORY()")
     parser.add_argument("--socket", required=True, help="the Unix socket path to listen on")
     parser.add_argument("--parent", type=int, help="exit once this process (the gateway) is gone")
+    parser.add_argument("--nice", type=int, default=0, help="lower this worker's CPU priority")
     args = parser.parse_args(argv)
+    if args.nice:
+        os.nice(args.nice)
     if args.parent:
         threading.Thread(target=_follow_parent, args=(args.parent,), daemon=True).start()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
