@@ -113,8 +113,43 @@ def _wrk(url: str, seconds: int, connections: int, cpu: str | None) -> dict[str,
     }
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _tree_cpu_seconds(root: int) -> float:
+    """User + system CPU of `root` and its descendants (the legacy workers), from /proc."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(stat.parent.name)
+        parents[pid] = int(fields[1])
+        times[pid] = (int(fields[11]) + int(fields[12])) / _TICK
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent]
+        tree.update(children)
+        frontier.extend(children)
+    return sum(times.get(pid, 0.0) for pid in tree)
+
+
+def _cpu_per_request(
+    pid: int, url: str, seconds: int, cpu: str | None
+) -> tuple[dict[str, float], float]:
+    """A wrk run and the server tree's CPU milliseconds per request it answered: unlike req/s,
+    this hardly moves with what else the machine runs."""
+    began = _tree_cpu_seconds(pid)
+    numbers = _wrk(url, seconds, NATIVE_CONNECTIONS, cpu)
+    spent = _tree_cpu_seconds(pid) - began
+    return numbers, spent * 1000 / max(numbers["rps"] * seconds, 1.0)
+
+
 @contextmanager
-def _serving(processes: int, nice: int, server_cpu: str | None) -> Iterator[str]:
+def _serving(processes: int, nice: int, server_cpu: str | None) -> Iterator[tuple[str, int]]:
     from tests.servers import Launch, serve_uvicorn
 
     log = Path(tempfile.gettempdir()) / f"cutover-bench-cpu-heavy-{processes}.log"
@@ -123,14 +158,14 @@ def _serving(processes: int, nice: int, server_cpu: str | None) -> Iterator[str]
     with serve_uvicorn(
         "bench.cpu_heavy:gateway", "--factory", "--no-access-log", env=env, launch=launch
     ) as server:
-        yield server.url
+        yield server.url, server.pid
 
 
 def measure_layout(
     layout: tuple[int, int], seconds: int, server_cpu: str | None, client_cpu: str | None
 ) -> dict[str, float]:
     """One round of one layout: native idle and under the legacy burn, legacy trivial alone."""
-    with _serving(*layout, server_cpu) as url:
+    with _serving(*layout, server_cpu) as (url, pid):
         _wrk(url + NATIVE, 1, NATIVE_CONNECTIONS, client_cpu)  # warm up
         _wrk(url + LEGACY_TRIVIAL, 1, NATIVE_CONNECTIONS, client_cpu)
         before = _wrk(url + NATIVE, seconds, NATIVE_CONNECTIONS, client_cpu)
@@ -145,7 +180,7 @@ def measure_layout(
         hammered, _ = hammer.communicate()
         burn = re.search(r"^Requests/sec:\s+([\d.]+)", hammered, re.M)
         after = _wrk(url + NATIVE, seconds, NATIVE_CONNECTIONS, client_cpu)
-        trivial = _wrk(url + LEGACY_TRIVIAL, seconds, NATIVE_CONNECTIONS, client_cpu)
+        trivial, trivial_cpu = _cpu_per_request(pid, url + LEGACY_TRIVIAL, seconds, client_cpu)
     # Idle is measured before and after the burn, and averaged, so drift on a busy machine
     # weighs on both sides of the ratio.
     return {
@@ -156,6 +191,7 @@ def measure_layout(
         "burn_rps": float(burn[1]) if burn else 0.0,
         "legacy_trivial_rps": trivial["rps"],
         "legacy_trivial_p99_ms": trivial["p99_ms"],
+        "legacy_trivial_cpu_ms": trivial_cpu,
         "errors": before["non_2xx"] + after["non_2xx"] + loaded["non_2xx"] + trivial["non_2xx"],
     }
 
@@ -189,8 +225,8 @@ def report(rounds: dict[str, list[dict[str, float]]], cpus: str) -> str:
         f"CPUs: {cpus}; medians of {len(next(iter(rounds.values())))} interleaved rounds",
         "",
         "| layout | native idle req/s (p99) | native under burn req/s (p99) | kept | p99 x "
-        "| /burn req/s | legacy /ping req/s (p99) | vs in-process |",
-        "|---|---|---|---|---|---|---|---|",
+        "| /burn req/s | legacy /ping req/s (p99) | vs in-process | /ping CPU ms/req |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, m in median.items():
         kept = statistics.median(
@@ -204,7 +240,7 @@ def report(rounds: dict[str, list[dict[str, float]]], cpus: str) -> str:
             f"| {m['native_loaded_rps']:.0f} ({m['native_loaded_p99_ms']:.1f} ms) "
             f"| {kept:.2f}x | {tail:.2f}x | {m['burn_rps']:.1f} "
             f"| {m['legacy_trivial_rps']:.0f} ({m['legacy_trivial_p99_ms']:.1f} ms) "
-            f"| {m['legacy_trivial_rps'] / base:.2f}x |"
+            f"| {m['legacy_trivial_rps'] / base:.2f}x | {m['legacy_trivial_cpu_ms']:.3f} |"
         )
     return "\n".join(lines)
 
