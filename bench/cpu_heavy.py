@@ -92,6 +92,16 @@ def gateway() -> Gateway:
     )
 
 
+def fallthrough_out_of_process() -> Gateway:
+    """uvicorn --factory target (bench/scenarios.py): bench/apps.py's fall-through gateway with
+    its legacy app in one worker process."""
+    from bench.apps import CONTROL_PLANE, flask_app
+
+    return Gateway(
+        flask_app, legacy_processes=1, legacy_app="bench.apps:flask_app", **CONTROL_PLANE
+    )
+
+
 # ---------------------------------------------------------------- measuring
 
 _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}

@@ -98,6 +98,15 @@ SCENARIOS: list[Scenario] = [
         p99=P99.NOT_WORSE,
         requires=CUTOVER,
     ),
+    Scenario(
+        "cutover fall-through, legacy out of process",
+        Server.UVICORN,
+        "bench.cpu_heavy:fallthrough_out_of_process",
+        "/ping",
+        baseline="cutover fall-through",
+        factory=True,
+        requires=CUTOVER,
+    ),
     Scenario("fastapi alone", Server.UVICORN, "bench.apps:fastapi_app", "/native-ping"),
     Scenario(
         "cutover native route",
