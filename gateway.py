@@ -27,9 +27,9 @@ def create_gateway(settings: GatewaySettings | None = None) -> Gateway:
     """Both apps read the shared settings from the environment; `CUTOVER_*` tunes the gateway.
 
     The modes live beside the data (the app's DATABASE_URL) unless CUTOVER_STATE_URL says
-    otherwise; readiness includes the app's database. With CUTOVER_LEGACY_PROCESSES the workers
-    load `legacy_flask:create_app()` unless CUTOVER_LEGACY_APP names another. The reference app takes the startup-heap
-    freeze (`Gateway` docs) for its tail latency.
+    otherwise; readiness includes the app's database. The reference app takes the startup-heap
+    freeze (`Gateway` docs) for its tail latency. With CUTOVER_LEGACY_PROCESSES the workers load
+    `legacy_flask:create_app()` unless CUTOVER_LEGACY_APP names another.
     """
     settings = settings or GatewaySettings()
     if settings.state_url is None:
