@@ -28,11 +28,14 @@ def create_gateway(settings: GatewaySettings | None = None) -> Gateway:
 
     The modes live beside the data (the app's DATABASE_URL) unless CUTOVER_STATE_URL says
     otherwise; readiness includes the app's database. The reference app takes the startup-heap
-    freeze (`Gateway` docs) for its tail latency.
+    freeze (`Gateway` docs) for its tail latency. With CUTOVER_LEGACY_PROCESSES the workers load
+    `legacy_flask:create_app()` unless CUTOVER_LEGACY_APP names another.
     """
     settings = settings or GatewaySettings()
     if settings.state_url is None:
         settings = settings.model_copy(update={"state_url": get_settings().database_url})
+    if settings.legacy_processes and settings.legacy_app is None:
+        settings = settings.model_copy(update={"legacy_app": "legacy_flask:create_app()"})
     new_app = new_fastapi.create_app()
     return Gateway.from_settings(
         legacy_flask.create_app(),

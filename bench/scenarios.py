@@ -137,6 +137,15 @@ SCENARIOS: list[Scenario] = [
         requires=CUTOVER,
         quick=True,
     ),
+    Scenario(
+        "cutover fall-through, legacy out of process",
+        Server.UVICORN,
+        "bench.cpu_heavy:fallthrough_out_of_process",
+        "/ping",
+        baseline="cutover fall-through",
+        factory=True,
+        requires=CUTOVER,
+    ),
     Scenario("fastapi alone", Server.UVICORN, "bench.apps:fastapi_app", "/native-ping"),
     Scenario(
         "cutover native route",

@@ -12,7 +12,7 @@ from typing import Any
 from a2wsgi import WSGIMiddleware
 from flask import Flask, Response, jsonify, make_response, redirect, request, stream_with_context
 
-from cutover.wsgi import DEFAULT_MAX_BODY, DEFAULT_THREADS, WSGIBridge
+from cutover.wsgi import DEFAULT_MAX_BODY, DEFAULT_THREADS, RemoteBridge, WSGIBridge
 
 ENVIRON_KEYS = (
     "REQUEST_METHOD",
@@ -289,6 +289,24 @@ def bridged_flask() -> WSGIBridge:
         max_body_size=_optional_int("STUB_MAX_BODY", DEFAULT_MAX_BODY),
         trust_proxy_headers=os.environ.get("STUB_TRUST_PROXY") == "1",
     )
+
+
+def remote_flask() -> RemoteBridge:
+    """uvicorn --factory target: the Flask stub in legacy worker processes, tuned by STUB_*."""
+    return RemoteBridge(
+        "tests.cutover.stub_apps:flask_app",
+        processes=_optional_int("STUB_PROCESSES", 1) or 1,
+        per_worker=_optional_int("STUB_THREADS", DEFAULT_THREADS) or DEFAULT_THREADS,
+        max_body_size=_optional_int("STUB_MAX_BODY", DEFAULT_MAX_BODY),
+        trust_proxy_headers=os.environ.get("STUB_TRUST_PROXY") == "1",
+        queue_size=_optional_int("STUB_QUEUE_SIZE", None),
+        queue_timeout=_optional_int("STUB_QUEUE_TIMEOUT", None),
+    )
+
+
+def remote_plain() -> RemoteBridge:
+    """uvicorn --factory target: the plain WSGI callable in a legacy worker process."""
+    return RemoteBridge("tests.cutover.stub_apps:plain_wsgi_app", max_body_size=DEFAULT_MAX_BODY)
 
 
 def bridged_plain() -> WSGIBridge:

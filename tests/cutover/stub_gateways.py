@@ -60,11 +60,8 @@ PING_COUNT = {"legacy": 0}
 _ping_lock = threading.Lock()
 
 
-def overload_gateway() -> Gateway:
-    """uvicorn --factory target: slow and trivial legacy routes, a native one, a small queue.
-
-    Tuned by STUB_THREADS, STUB_QUEUE_SIZE and STUB_QUEUE_TIMEOUT ("none" for unbounded).
-    """
+def overload_legacy() -> Flask:
+    """The overload gateway's legacy app: slow and trivial routes, and their count."""
     legacy = Flask("stub_overload_legacy")
 
     @legacy.get("/sleep")
@@ -82,6 +79,16 @@ def overload_gateway() -> Gateway:
     def pings() -> Any:
         return dict(PING_COUNT)
 
+    return legacy
+
+
+def overload_gateway() -> Gateway:
+    """uvicorn --factory target: slow and trivial legacy routes, a native one, a small queue.
+
+    Tuned by STUB_THREADS, STUB_QUEUE_SIZE and STUB_QUEUE_TIMEOUT ("none" for unbounded);
+    STUB_PROCESSES > 0 serves the legacy app from that many worker processes.
+    """
+    legacy = overload_legacy()
     new = FastAPI()
 
     @new.get("/native-ping")
@@ -94,6 +101,8 @@ def overload_gateway() -> Gateway:
         legacy_threads=int(os.environ.get("STUB_THREADS", "4")),
         legacy_queue_size=_optional(os.environ.get("STUB_QUEUE_SIZE", "2"), int),
         legacy_queue_timeout=_optional(os.environ.get("STUB_QUEUE_TIMEOUT", "0.5"), float),
+        legacy_processes=int(os.environ.get("STUB_PROCESSES", "0")),
+        legacy_app="tests.cutover.stub_gateways:overload_legacy()",
     )
 
 

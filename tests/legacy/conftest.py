@@ -49,11 +49,12 @@ def legacy_app(database_url: str, upstream: UpstreamServer) -> Iterator[Flask]:
         db.engine.dispose()
 
 
-@pytest.fixture(scope="session", params=["direct", "gateway"])
+@pytest.fixture(scope="session", params=["direct", "gateway", "gateway-out-of-process"])
 def api_target(
     request: pytest.FixtureRequest, legacy_app: Flask, database_url: str, upstream: UpstreamServer
 ) -> Iterator[dict[str, Any]]:
-    """Keyword arguments for an httpx.Client reaching the API: Flask itself, or the real gateway."""
+    """Keyword arguments for an httpx.Client reaching the API: Flask itself, or the real gateway
+    (with the legacy app in its process, or in a worker process of its own)."""
     if request.param == "direct":
         yield {"transport": httpx.WSGITransport(app=legacy_app), "base_url": "http://localhost"}
         return
@@ -63,6 +64,8 @@ def api_target(
         "UPSTREAM_TIMEOUT": str(UPSTREAM_TIMEOUT),
         "SECRET_KEY": legacy_app.config["SECRET_KEY"],
     }
+    if request.param == "gateway-out-of-process":
+        env["CUTOVER_LEGACY_PROCESSES"] = "1"
     with serve_uvicorn("gateway:app", env=env) as server:
         yield {"base_url": server.url}
 

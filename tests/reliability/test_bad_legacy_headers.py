@@ -17,25 +17,31 @@ pytestmark = pytest.mark.slow
 WAIT = 15.0
 
 
-@pytest.fixture(scope="module")
-def log_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("logs") / "server.log"
+@pytest.fixture(scope="module", params=["bridged", "remote"], ids=["in-process", "out-of-process"])
+def bridge(request: pytest.FixtureRequest) -> str:
+    """The legacy mode: the bridge in the server's process, or in a worker process of its own."""
+    return str(request.param)
 
 
 @pytest.fixture(scope="module")
-def plain_bridged(log_file: Path) -> Iterator[Server]:
+def log_file(bridge: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp(f"logs-{bridge}") / "server.log"
+
+
+@pytest.fixture(scope="module")
+def plain_bridged(bridge: str, log_file: Path) -> Iterator[Server]:
     config = file_log_config(log_file)
     with serve_uvicorn(
-        "tests.cutover.stub_apps:bridged_plain", "--factory", "--log-config", str(config)
+        f"tests.cutover.stub_apps:{bridge}_plain", "--factory", "--log-config", str(config)
     ) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
-def flask_bridged(log_file: Path) -> Iterator[Server]:
+def flask_bridged(bridge: str, log_file: Path) -> Iterator[Server]:
     config = file_log_config(log_file)
     with serve_uvicorn(
-        "tests.cutover.stub_apps:bridged_flask", "--factory", "--log-config", str(config)
+        f"tests.cutover.stub_apps:{bridge}_flask", "--factory", "--log-config", str(config)
     ) as server:
         yield server
 

@@ -23,15 +23,16 @@ SLEEP = 1.5
 WAIT = 15.0
 
 
-@pytest.fixture(scope="module")
-def log_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("logs") / "server.log"
+@pytest.fixture
+def log_file(tmp_path: Path) -> Path:
+    return tmp_path / "server.log"
 
 
-@pytest.fixture(scope="module")
-def overloaded(log_file: Path) -> Iterator[Server]:
+@pytest.fixture(params=["in-process", "out-of-process"])
+def overloaded(request: pytest.FixtureRequest, log_file: Path) -> Iterator[Server]:
     config_path = file_log_config(log_file)
     env = {
+        "STUB_PROCESSES": "1" if request.param == "out-of-process" else "0",
         "STUB_THREADS": str(THREADS),
         "STUB_QUEUE_SIZE": str(QUEUE_SIZE),
         "STUB_QUEUE_TIMEOUT": str(QUEUE_TIMEOUT),

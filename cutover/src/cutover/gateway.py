@@ -44,6 +44,7 @@ from cutover.wsgi import (
     DEFAULT_QUEUE_SIZE,
     DEFAULT_QUEUE_TIMEOUT,
     DEFAULT_THREADS,
+    RemoteBridge,
     WSGIBridge,
     build_environ,
 )
@@ -74,6 +75,10 @@ class Gateway:
         *,
         docs_prefix: str = "/_cutover",
         legacy_threads: int = DEFAULT_THREADS,
+        legacy_processes: int = 0,
+        legacy_app: str | None = None,
+        legacy_python: str | None = None,
+        legacy_nice: int = 0,
         max_body_size: int | None = DEFAULT_MAX_BODY,
         trust_proxy_headers: bool = False,
         freeze_startup_heap: bool = False,
@@ -106,16 +111,36 @@ class Gateway:
     ) -> None:
         self.legacy = legacy
         self.new = new
-        self.bridge = WSGIBridge(
-            legacy,
-            threads=legacy_threads,
-            max_body_size=max_body_size,
-            trust_proxy_headers=trust_proxy_headers,
-            freeze_startup_heap=False,  # the gateway freezes once, for both sides
-            queue_size=legacy_queue_size,
-            queue_timeout=legacy_queue_timeout,
-            server_software=server_software,
-        )
+        self.bridge: WSGIBridge | RemoteBridge
+        if legacy_processes:
+            if not legacy_app:
+                raise ValueError(
+                    "legacy_processes needs legacy_app, the import string the legacy workers "
+                    "load (CUTOVER_LEGACY_APP, e.g. 'myapp:create_app()')"
+                )
+            self.bridge = RemoteBridge(
+                legacy_app,
+                processes=legacy_processes,
+                per_worker=legacy_threads,
+                python=legacy_python,
+                nice=legacy_nice,
+                max_body_size=max_body_size,
+                trust_proxy_headers=trust_proxy_headers,
+                queue_size=legacy_queue_size,
+                queue_timeout=legacy_queue_timeout,
+                server_software=server_software,
+            )
+        else:
+            self.bridge = WSGIBridge(
+                legacy,
+                threads=legacy_threads,
+                max_body_size=max_body_size,
+                trust_proxy_headers=trust_proxy_headers,
+                freeze_startup_heap=False,  # the gateway freezes once, for both sides
+                queue_size=legacy_queue_size,
+                queue_timeout=legacy_queue_timeout,
+                server_software=server_software,
+            )
         self.max_body_size = max_body_size
         # NEW decisions exist only when there is a new app; typed as always there.
         self._new_app: ASGIApp = new if new is not None else self.bridge
@@ -339,6 +364,8 @@ class Gateway:
 
         async def started() -> None:
             configure_access_log(self.access_log)
+            if isinstance(self.bridge, RemoteBridge):
+                await anyio.to_thread.run_sync(self.bridge.start)
             await anyio.to_thread.run_sync(self.control.start)
             self.publisher.start()
             if self._freeze_pending:
@@ -348,7 +375,7 @@ class Gateway:
             await self.shadow.stop()
             await self.publisher.stop()
             await anyio.to_thread.run_sync(self.control.stop)
-            self.bridge.close()
+            await anyio.to_thread.run_sync(self.bridge.close)
 
         await run_lifespan(self.new, scope, receive, send, started, stopped)
 

@@ -20,6 +20,13 @@ class GatewaySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CUTOVER_", extra="ignore", populate_by_name=True)
 
     legacy_threads: int = DEFAULT_THREADS
+    # Out of process: this many legacy worker processes (0: in the gateway's own), each loading
+    # legacy_app ("module:attr" or "module:factory()"), run by legacy_python (else the gateway's)
+    # at CPU priority nice legacy_nice (0: the gateway's; 10: the native routes first).
+    legacy_processes: int = Field(default=0, ge=0)
+    legacy_app: str | None = None
+    legacy_python: str | None = None
+    legacy_nice: int = Field(default=0, ge=0, le=19)
     # Limits on both sides; "none" in the environment lifts one.
     max_body_size: int | None = DEFAULT_MAX_BODY
     legacy_queue_size: int | None = DEFAULT_QUEUE_SIZE

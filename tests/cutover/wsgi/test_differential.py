@@ -96,20 +96,26 @@ PLAIN = "tests.cutover.stub_apps:plain_wsgi_app"
 UNTRUSTING = ("--forwarded-allow-ips", "192.0.2.1")
 
 
-@pytest.fixture(scope="module")
-def flask_pair() -> Iterator[tuple[Server, Server]]:
+# The bridge in each legacy mode: in the gateway's process, and in a worker process of its own.
+BRIDGE_MODES = {"in-process": "bridged", "out-of-process": "remote"}
+
+
+@pytest.fixture(scope="module", params=list(BRIDGE_MODES))
+def flask_pair(request: pytest.FixtureRequest) -> Iterator[tuple[Server, Server]]:
+    bridge = f"tests.cutover.stub_apps:{BRIDGE_MODES[request.param]}_flask"
     with (
         serve_gunicorn(FLASK, *UNTRUSTING) as direct,
-        serve_uvicorn("tests.cutover.stub_apps:bridged_flask", "--factory") as bridged,
+        serve_uvicorn(bridge, "--factory") as bridged,
     ):
         yield direct, bridged
 
 
-@pytest.fixture(scope="module")
-def plain_pair() -> Iterator[tuple[Server, Server]]:
+@pytest.fixture(scope="module", params=list(BRIDGE_MODES))
+def plain_pair(request: pytest.FixtureRequest) -> Iterator[tuple[Server, Server]]:
+    bridge = f"tests.cutover.stub_apps:{BRIDGE_MODES[request.param]}_plain"
     with (
         serve_gunicorn(PLAIN) as direct,
-        serve_uvicorn("tests.cutover.stub_apps:bridged_plain", "--factory") as bridged,
+        serve_uvicorn(bridge, "--factory") as bridged,
     ):
         yield direct, bridged
 

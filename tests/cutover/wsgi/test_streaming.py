@@ -12,25 +12,36 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.cutover.wsgi.test_differential import raw_exchange, status_and_body
+from tests.cutover.wsgi.test_differential import BRIDGE_MODES, raw_exchange, status_and_body
 from tests.servers import Server, rss_kib, serve_uvicorn
 
-BRIDGED = "tests.cutover.stub_apps:bridged_flask"
 MIB = 1024 * 1024
 BIG = 100 * MIB
 RSS_GROWTH_LIMIT_KIB = 60 * 1024
 WAIT = 15.0
 
 
+@pytest.fixture(scope="module", params=list(BRIDGE_MODES))
+def mode(request: pytest.FixtureRequest) -> str:
+    """The legacy mode each test runs in: in the gateway's process, or out of it."""
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
-def bridged() -> Iterator[Server]:
-    with serve_uvicorn(BRIDGED, "--factory", env={"STUB_MAX_BODY": "none"}) as server:
+def target(mode: str) -> str:
+    """The uvicorn --factory target serving the Flask stub in `mode`."""
+    return f"tests.cutover.stub_apps:{BRIDGE_MODES[mode]}_flask"
+
+
+@pytest.fixture(scope="module")
+def bridged(target: str) -> Iterator[Server]:
+    with serve_uvicorn(target, "--factory", env={"STUB_MAX_BODY": "none"}) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
-def one_thread() -> Iterator[Server]:
-    with serve_uvicorn(BRIDGED, "--factory", env={"STUB_THREADS": "1"}) as server:
+def one_thread(target: str) -> Iterator[Server]:
+    with serve_uvicorn(target, "--factory", env={"STUB_THREADS": "1"}) as server:
         yield server
 
 
@@ -77,9 +88,9 @@ def test_client_disconnect_closes_the_iterator_and_frees_the_thread(
         assert client.get("/json").json() == {"ok": True}
 
 
-def test_a_failure_after_streaming_began_never_looks_complete() -> None:
+def test_a_failure_after_streaming_began_never_looks_complete(mode: str) -> None:
     with (
-        serve_uvicorn("tests.cutover.stub_apps:bridged_plain", "--factory") as server,
+        serve_uvicorn(f"tests.cutover.stub_apps:{BRIDGE_MODES[mode]}_plain", "--factory") as server,
         httpx.Client(base_url=server.url, timeout=WAIT) as client,
     ):
         with (
@@ -153,8 +164,8 @@ def test_100mb_chunked_upload_keeps_memory_bounded(bridged: Server) -> None:
     assert growth < RSS_GROWTH_LIMIT_KIB
 
 
-def test_declared_length_above_the_limit_is_refused_before_the_body_is_sent() -> None:
-    with serve_uvicorn(BRIDGED, "--factory", env={"STUB_MAX_BODY": "1024"}) as server:
+def test_declared_length_above_the_limit_is_refused_before_the_body_is_sent(target: str) -> None:
+    with serve_uvicorn(target, "--factory", env={"STUB_MAX_BODY": "1024"}) as server:
         request = (
             b"POST /sink HTTP/1.1\r\nHost: t\r\nContent-Type: application/octet-stream\r\n"
             b"Content-Length: 1000000000\r\n\r\n"
@@ -202,11 +213,11 @@ def test_thirty_slow_requests_run_concurrently(bridged: Server) -> None:
     assert max(r["start"] for r in results) < min(r["end"] for r in results)
 
 
-def test_uvicorn_proxy_headers_would_rewrite_the_client() -> None:
+def test_uvicorn_proxy_headers_would_rewrite_the_client(target: str) -> None:
     forwarded = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
     with (
-        serve_uvicorn(BRIDGED, "--factory") as plain,
-        serve_uvicorn(BRIDGED, "--factory", "--proxy-headers") as rewriting,
+        serve_uvicorn(target, "--factory") as plain,
+        serve_uvicorn(target, "--factory", "--proxy-headers") as rewriting,
     ):
         untouched = httpx.get(plain.url + "/environ", headers=forwarded).json()["environ"]
         rewritten = httpx.get(rewriting.url + "/environ", headers=forwarded).json()["environ"]
@@ -215,9 +226,9 @@ def test_uvicorn_proxy_headers_would_rewrite_the_client() -> None:
     assert (rewritten["REMOTE_ADDR"], rewritten["wsgi.url_scheme"]) == ("203.0.113.9", "https")
 
 
-def test_trust_proxy_headers_takes_the_nearest_proxy_hop() -> None:
+def test_trust_proxy_headers_takes_the_nearest_proxy_hop(target: str) -> None:
     forwarded = {"X-Forwarded-For": "198.51.100.1, 203.0.113.9", "X-Forwarded-Proto": "https"}
-    with serve_uvicorn(BRIDGED, "--factory", env={"STUB_TRUST_PROXY": "1"}) as server:
+    with serve_uvicorn(target, "--factory", env={"STUB_TRUST_PROXY": "1"}) as server:
         environ = httpx.get(server.url + "/environ", headers=forwarded).json()["environ"]
     assert (environ["REMOTE_ADDR"], environ["wsgi.url_scheme"]) == ("203.0.113.9", "https")
     assert environ["HTTP_X_FORWARDED_FOR"] == "198.51.100.1, 203.0.113.9"

@@ -9,6 +9,7 @@ from cutover.wsgi.bridge import (
 )
 from cutover.wsgi.environ import SERVER_SOFTWARE, build_environ
 from cutover.wsgi.pool import WorkerPool
+from cutover.wsgi.remote import RemoteBridge
 
 __all__ = [
     "DEFAULT_MAX_BODY",
@@ -16,6 +17,7 @@ __all__ = [
     "DEFAULT_QUEUE_TIMEOUT",
     "DEFAULT_THREADS",
     "SERVER_SOFTWARE",
+    "RemoteBridge",
     "WSGIBridge",
     "WorkerPool",
     "build_environ",

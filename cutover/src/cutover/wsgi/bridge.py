@@ -27,14 +27,14 @@ import time
 
 from starlette.types import Receive, Scope, Send
 
-from cutover.wsgi.delivery import deliver
+from cutover.wsgi.delivery import StreamSweep, deliver
 from cutover.wsgi.environ import SERVER_SOFTWARE, WSGIApp, build_environ
 from cutover.wsgi.errors import (
     ERROR_413,
     ERROR_500,
-    ERROR_503,
     HTML,
     error_start,
+    send_overloaded,
     too_large_responder,
 )
 from cutover.wsgi.input import StreamedInput, read_head
@@ -48,7 +48,6 @@ DEFAULT_MAX_BODY: int | None = 10 * 1024 * 1024
 DEFAULT_QUEUE_SIZE: int | None = 1024
 DEFAULT_QUEUE_TIMEOUT: float | None = 10.0
 OVERLOAD_WARNING_INTERVAL = 1.0
-STREAM_TICK = 0.01
 
 logger = logging.getLogger("cutover.wsgi")
 
@@ -78,9 +77,7 @@ class WSGIBridge:
             threads, name="cutover-wsgi", max_queue=queue_size, max_wait=queue_timeout
         )
         self._next_overload_warning = 0.0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._inflight: dict[WSGIResponder, bool] = {}
-        self._sweeping = False
+        self._streams = StreamSweep()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -122,11 +119,11 @@ class WSGIBridge:
         if not self.pool.submit(responder.run, responder.expire):
             await self._send_503(send)
             return
-        self._track(loop, responder)
+        self._streams.track(loop, responder)
         try:
             refused = await deliver(responder, receive, send)
         finally:
-            self._inflight.pop(responder, None)
+            self._streams.forget(responder)
             responder.release()
         if refused == 503:
             await self._send_503(send)
@@ -151,39 +148,7 @@ class WSGIBridge:
                 pool.expired_count,
                 pool.max_wait,
             )
-        headers = [
-            (b"Content-Type", HTML),
-            (b"Content-Length", str(len(ERROR_503)).encode()),
-            (b"Retry-After", b"1"),
-        ]
-        await send({"type": "http.response.start", "status": 503, "headers": headers})
-        await send({"type": "http.response.body", "body": ERROR_503})
-
-    def _track(self, loop: asyncio.AbstractEventLoop, responder: WSGIResponder) -> None:
-        if loop is not self._loop:
-            self._loop = loop
-            self._inflight = {}
-            self._sweeping = False
-        self._inflight[responder] = False
-        if not self._sweeping:
-            self._sweeping = True
-            loop.call_later(STREAM_TICK, self._sweep, loop)
-
-    def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Switch to streaming every response still running one to two ticks after it began."""
-        if loop is not self._loop:
-            return
-        inflight = self._inflight
-        for responder, seen in list(inflight.items()):
-            if seen:
-                del inflight[responder]
-                responder.stream_if_running()
-            else:
-                inflight[responder] = True
-        if inflight:
-            loop.call_later(STREAM_TICK, self._sweep, loop)
-        else:
-            self._sweeping = False
+        await send_overloaded(send)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

@@ -13,6 +13,8 @@ answer to an oversized body came too late) or 503 (the pool dropped the request)
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.types import Receive, Send
 
 from cutover.wsgi.environ import Environ
@@ -20,6 +22,45 @@ from cutover.wsgi.errors import CLOSE
 from cutover.wsgi.responder import DONE, EXPIRED, FAILED, STARTED, WSGIResponder
 
 NO_BODY_STATUSES = frozenset((204, 304))
+STREAM_TICK = 0.01
+
+
+class StreamSweep:
+    """Switches every response still running one to two `STREAM_TICK`s after it began to
+    streaming, with one timer for all of them."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._inflight: dict[WSGIResponder, bool] = {}
+        self._sweeping = False
+
+    def track(self, loop: asyncio.AbstractEventLoop, responder: WSGIResponder) -> None:
+        if loop is not self._loop:
+            self._loop = loop
+            self._inflight = {}
+            self._sweeping = False
+        self._inflight[responder] = False
+        if not self._sweeping:
+            self._sweeping = True
+            loop.call_later(STREAM_TICK, self._sweep, loop)
+
+    def forget(self, responder: WSGIResponder) -> None:
+        self._inflight.pop(responder, None)
+
+    def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
+        if loop is not self._loop:
+            return
+        inflight = self._inflight
+        for responder, seen in list(inflight.items()):
+            if seen:
+                del inflight[responder]
+                responder.stream_if_running()
+            else:
+                inflight[responder] = True
+        if inflight:
+            loop.call_later(STREAM_TICK, self._sweep, loop)
+        else:
+            self._sweeping = False
 
 
 async def deliver(responder: WSGIResponder, receive: Receive, send: Send) -> int | None:

@@ -11,8 +11,8 @@ import html
 from collections.abc import Iterable
 from typing import Any
 
-from starlette.types import Message
-from werkzeug.exceptions import RequestEntityTooLarge, ServiceUnavailable
+from starlette.types import Message, Send
+from werkzeug.exceptions import BadGateway, RequestEntityTooLarge, ServiceUnavailable
 
 from cutover.wsgi.environ import Environ, WSGIApp
 
@@ -31,6 +31,18 @@ def _gunicorn_error_page(reason: str, message: str = "") -> bytes:
 ERROR_500 = _gunicorn_error_page("Internal Server Error")
 ERROR_503 = ServiceUnavailable().get_body().encode()
 ERROR_413 = RequestEntityTooLarge().get_body().encode()
+ERROR_502 = BadGateway().get_body().encode()
+
+
+async def send_overloaded(send: Send) -> None:
+    """werkzeug's 503 page with `Retry-After: 1`: the legacy side cannot take this request now."""
+    headers = [
+        (b"Content-Type", HTML),
+        (b"Content-Length", str(len(ERROR_503)).encode()),
+        (b"Retry-After", b"1"),
+    ]
+    await send({"type": "http.response.start", "status": 503, "headers": headers})
+    await send({"type": "http.response.body", "body": ERROR_503})
 
 
 def error_start(status: int, body: bytes, content_type: bytes) -> Message:

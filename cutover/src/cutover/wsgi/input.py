@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.types import Message, Receive
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -21,6 +21,13 @@ BUFFERED_BODY_LIMIT = 1024 * 1024
 
 class BodyTooLarge(RequestEntityTooLarge, OSError):
     """Raised from `wsgi.input` when a streamed body crosses the limit; Flask answers it as 413."""
+
+
+class BodyProgress(Protocol):
+    """How far a request body has got: read to its end, or cut off past the limit."""
+
+    finished: bool
+    too_large: bool
 
 
 class ClientGone(Exception):

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from cutover.wsgi.environ import Environ, WSGIApp
-from cutover.wsgi.input import ClientGone, StreamedInput
+from cutover.wsgi.input import BodyProgress, ClientGone
 from cutover.wsgi.start_response import check_response
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ class WSGIResponder:
         app: WSGIApp,
         loop: asyncio.AbstractEventLoop,
         environ: Environ,
-        body_input: StreamedInput | None,
+        body_input: BodyProgress | None,
         too_large_app: WSGIApp,
     ) -> None:
         self.app = app
