@@ -9,7 +9,6 @@ import http.client
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -69,9 +68,11 @@ def pinned(cpu: str | None) -> list[str]:
     return ["taskset", "-c", cpu] if cpu is not None else []
 
 
-def run_wrk(url: str, seconds: int, cpu: str | None) -> str:
+def run_wrk(url: str, seconds: int, cpu: str | None, headers: tuple[str, ...] = ()) -> str:
     """wrk's `--latency` output for `seconds` of load on `url` from one thread."""
-    cmd = [*pinned(cpu), "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", url]
+    cmd = [*pinned(cpu), "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"]
+    cmd += [arg for header in headers for arg in ("-H", header)]
+    cmd.append(url)
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
     if proc.returncode != 0:
         raise ScenarioError(f"wrk exited {proc.returncode}: {proc.stderr.strip()}")
@@ -181,18 +182,18 @@ def serve(
             server = stack.enter_context(fixture)
         except RuntimeError as exc:  # exited or never accepted
             raise ScenarioError(f"{exc}:\n{tail(log_file)}") from exc
-        check_answers(server.port, sc.path, log_file)
+        check_answers(server.port, sc.path, log_file, sc.headers)
         yield server
         if not alive(server.pid):
             raise ScenarioError(f"server died during the run:\n{tail(log_file)}")
 
 
-def check_answers(port: int, path: str, log_file: Path) -> None:
+def check_answers(port: int, path: str, log_file: Path, headers: tuple[str, ...] = ()) -> None:
     """The server accepts; make sure it answers `path` with 200 before loading it (the request
     waits while gunicorn's worker is still loading the app)."""
     try:
         conn = http.client.HTTPConnection(HOST, port, timeout=STARTUP_TIMEOUT)
-        conn.request("GET", path)
+        conn.request("GET", path, headers=dict(h.split(": ", 1) for h in headers))
         resp = conn.getresponse()
         body = resp.read()
         conn.close()
@@ -232,10 +233,10 @@ def measure(sc: Scenario, env: dict[str, str], opts: Options) -> dict[str, float
         with serve(sc, env, opts, log_file) as server:
             url = f"{server.url}{sc.path}"
             if opts.warmup > 0:
-                run_wrk(url, opts.warmup, opts.client_cpu)
+                run_wrk(url, opts.warmup, opts.client_cpu, sc.headers)
             route = sc.shadow_route
             before = shadow_counts(server.port, route) if route else {}
-            numbers = parse_wrk(run_wrk(url, opts.duration, opts.client_cpu))
+            numbers = parse_wrk(run_wrk(url, opts.duration, opts.client_cpu, sc.headers))
             numbers["rss_kib"] = max_rss_kib(server.pid)
             if route:  # what happened to the measured run's replays (warm-up left out)
                 after = shadow_counts(server.port, route)
@@ -257,24 +258,26 @@ def run_all(scenarios: list[Scenario], opts: Options) -> list[Result]:
     base_env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     paths = [str(ROOT), os.environ.get("PYTHONPATH", "")]
     base_env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
-    db_env = dict(base_env)
-    db_dir: Path | None = None
-    db_error: str | None = None
+    db_envs: dict[str, dict[str, str]] = {}  # database -> the env naming it
+    db_errors: dict[str, str] = {}
+    dropped = contextlib.ExitStack()
     results = {sc.name: Result(sc.name, sc.group, Status.OK) for sc in scenarios}
     runnable: list[Scenario] = []
     try:
         for sc in scenarios:
             env = base_env
             if sc.needs_db:
-                env = db_env
+                env = db_envs.setdefault(sc.database, dict(base_env))
                 present = all(find_spec(m) is not None for m in sc.requires)
-                if present and db_dir is None and db_error is None:
+                made = "DATABASE_URL" in env or sc.database in db_errors
+                if present and not made:
                     try:
-                        db_dir = make_database(db_env)
+                        dropped.callback(make_database(env, sc.database))
                     except (ScenarioError, OSError, subprocess.SubprocessError) as exc:
-                        db_error = f"database setup failed: {exc}"
-                if db_error:
-                    results[sc.name].status, results[sc.name].detail = Status.FAILED, db_error
+                        db_errors[sc.database] = f"database setup failed: {exc}"
+                if sc.database in db_errors:
+                    results[sc.name].status = Status.FAILED
+                    results[sc.name].detail = db_errors[sc.database]
                     continue
             reason = probe(sc, env)
             if reason:
@@ -290,7 +293,7 @@ def run_all(scenarios: list[Scenario], opts: Options) -> list[Result]:
                     continue
                 log(f"-- round {rnd}/{opts.rounds}: {sc.name} ({sc.server}, GET {sc.path})")
                 try:
-                    numbers = measure(sc, db_env if sc.needs_db else base_env, opts)
+                    numbers = measure(sc, db_envs[sc.database] if sc.needs_db else base_env, opts)
                 except (ScenarioError, OSError, subprocess.SubprocessError) as exc:
                     res.status, res.detail = Status.FAILED, str(exc)
                     log(f"   FAILED: {exc}")
@@ -301,8 +304,7 @@ def run_all(scenarios: list[Scenario], opts: Options) -> list[Result]:
                     f"  p99 {numbers['p99_ms']:.2f} ms"
                 )
     finally:
-        if db_dir is not None:
-            shutil.rmtree(db_dir, ignore_errors=True)
+        dropped.close()
     out = [results[sc.name] for sc in scenarios]
     for res in out:
         res.summarise()

@@ -4,12 +4,15 @@ result is judged (issue 4 point 10's numbers, the reference app's endpoints)."""
 
 from __future__ import annotations
 
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import partial
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -58,11 +61,25 @@ class Scenario:
     needs_db: bool = False
     p50_max: float | None = None  # the p50 may be at most this ratio of the baseline's
     shadow_route: str | None = None  # the route whose shadow counters a run reports
+    database: str = "sqlite"  # with needs_db: "sqlite" (a temp file) or "postgresql"
+    headers: tuple[str, ...] = ()  # request headers, e.g. the bench caller's bearer token
 
 
 CUTOVER = ("cutover",)
 REFERENCE_MODULES = ("cutover", "legacy_flask", "new_fastapi", "gateway")
 REFERENCE_PATHS = ("/api/hello", "/items/1", "/api/users/1")
+# Issue 13's ported reads, on SQLite and on PostgreSQL: the 50-row list and the authenticated
+# sync read need the rows and the token `seed_reads` adds to the seeded database.
+BENCH_TOKEN = "bench-reads-token"
+BEARER = (f"Authorization: Bearer {BENCH_TOKEN}",)
+READ_PATHS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("/items/1", ()),
+    ("/api/users/1", ()),
+    ("/items?skip=0&limit=50", ()),
+    ("/api/notes?since=0", BEARER),
+)
+BENCH_ITEMS = 50
+POSTGRES_URL = "BENCH_POSTGRES_URL"  # the server PostgreSQL scenarios make their database on
 
 SCENARIOS: list[Scenario] = [
     Scenario("flask gunicorn sync", Server.GUNICORN, "bench.apps:flask_app", "/ping"),
@@ -147,10 +164,14 @@ SCENARIOS += [
         requires=CUTOVER,
     ),
 ]
-for _path in REFERENCE_PATHS:
+_REFERENCE_READS = [(path, (), "sqlite") for path in REFERENCE_PATHS]
+_REFERENCE_READS += [(p, h, "sqlite") for p, h in READ_PATHS if p not in REFERENCE_PATHS]
+_REFERENCE_READS += [(p, h, "postgresql") for p, h in READ_PATHS]
+for _path, _headers, _database in _REFERENCE_READS:
+    _on = "" if _database == "sqlite" else f" ({_database})"
     SCENARIOS += [
         Scenario(
-            f"gunicorn GET {_path}",
+            f"gunicorn GET {_path}{_on}",
             Server.GUNICORN,
             "bench.apps:reference_flask",
             _path,
@@ -158,28 +179,34 @@ for _path in REFERENCE_PATHS:
             factory=True,
             requires=REFERENCE_MODULES,
             needs_db=True,
+            database=_database,
+            headers=_headers,
         ),
         Scenario(
-            f"legacy GET {_path}",
+            f"legacy GET {_path}{_on}",
             Server.UVICORN,
             "bench.apps:reference_legacy",
             _path,
-            baseline=f"gunicorn GET {_path}",
+            baseline=f"gunicorn GET {_path}{_on}",
             group=REFERENCE,
             factory=True,
             requires=REFERENCE_MODULES,
             needs_db=True,
+            database=_database,
+            headers=_headers,
         ),
         Scenario(
-            f"native GET {_path}",
+            f"native GET {_path}{_on}",
             Server.UVICORN,
             "bench.apps:reference_native",
             _path,
-            baseline=f"legacy GET {_path}",
+            baseline=f"legacy GET {_path}{_on}",
             group=REFERENCE,
             factory=True,
             requires=REFERENCE_MODULES,
             needs_db=True,
+            database=_database,
+            headers=_headers,
         ),
     ]
 
@@ -310,17 +337,62 @@ def probe(sc: Scenario, env: dict[str, str]) -> str | None:
     return lines[-1] if lines else f"exit {proc.returncode}"
 
 
-def make_database(env: dict[str, str]) -> Path:
-    """A migrated, seeded SQLite database in a temp dir; DATABASE_URL is set in `env`."""
-    tmp = Path(tempfile.mkdtemp(prefix="cutover-bench-db-"))
-    env["DATABASE_URL"] = f"sqlite:///{tmp / 'bench.db'}"
+def make_database(env: dict[str, str], database: str = "sqlite") -> Callable[[], None]:
+    """A migrated, seeded database (`seed_reads` too), SQLite in a temp dir or PostgreSQL on
+    $BENCH_POSTGRES_URL's server; DATABASE_URL is set in `env`; returns what drops it."""
+    cleanup: Callable[[], None]
+    if database == "sqlite":
+        tmp = Path(tempfile.mkdtemp(prefix="cutover-bench-db-"))
+        env["DATABASE_URL"] = f"sqlite:///{tmp / 'bench.db'}"
+        cleanup = partial(shutil.rmtree, tmp, ignore_errors=True)
+    else:
+        from tests.postgres import private_postgres_database
+
+        server = env.get(POSTGRES_URL) or env.get("TEST_DATABASE_URL")
+        if not server:
+            raise ScenarioError(f"neither {POSTGRES_URL} nor TEST_DATABASE_URL is set")
+        private = private_postgres_database(server, prefix="cutover_bench")
+        try:
+            env["DATABASE_URL"] = private.__enter__()
+        except Exception as exc:  # an unreachable server: the scenarios fail, saying why
+            raise ScenarioError(f"PostgreSQL at {server}: {exc}") from exc
+        cleanup = partial(private.__exit__, None, None, None)
     bindir = Path(sys.executable).parent
     migrate = [str(bindir / "alembic"), "upgrade", "head"]
-    for cmd in (migrate, [sys.executable, "-m", "shared_models.seed"]):
+    seed_reads_cmd = [sys.executable, "-c", "import bench.scenarios as s; s.seed_reads()"]
+    for cmd in (migrate, [sys.executable, "-m", "shared_models.seed"], seed_reads_cmd):
         proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
         if proc.returncode != 0:
+            cleanup()
             raise ScenarioError(f"{' '.join(cmd)} failed:\n{proc.stderr.strip()}")
-    return tmp
+    return cleanup
+
+
+def seed_reads() -> None:
+    """Items up to BENCH_ITEMS and a live BENCH_TOKEN for alice, in $DATABASE_URL's database."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from sqlalchemy import func
+    from sqlalchemy import select as sql_select
+
+    from shared_models import Item, User, create_engine_for, get_settings, make_sessionmaker
+    from shared_models.base import utcnow
+    from shared_models.models import ApiToken
+    from shared_models.tokens import hash_token
+
+    engine = create_engine_for(get_settings().database_url)
+    with make_sessionmaker(engine)() as session:
+        count = session.scalar(sql_select(func.count()).select_from(Item)) or 0
+        session.add_all(
+            Item(name=f"Item {n}", price=Decimal(n) + Decimal("0.25"), tags=["bench", f"n{n}"])
+            for n in range(count, BENCH_ITEMS)
+        )
+        alice = session.scalar(sql_select(User).where(User.username == "alice"))
+        expires = utcnow() + timedelta(days=1)
+        session.add(ApiToken(token_hash=hash_token(BENCH_TOKEN), user=alice, expires_at=expires))
+        session.commit()
+    engine.dispose()
 
 
 def target_text(sc: Scenario) -> str:
