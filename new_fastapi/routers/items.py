@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from cutover.compat import ApiError, first_query_value, flask_form
+from cutover.compat import ApiError, first_query_value, flask_args, flask_form
 from new_fastapi import crud, reads
 from new_fastapi.database import Database
 from new_fastapi.deps import DatabaseDep, FlaskJSON, documented_body, validate_body
@@ -53,8 +53,9 @@ async def get_item(item_id: int, request: Request) -> Response:
 
 
 async def list_items(request: Request) -> Response:
-    skip = parse_digits(first_query_value(request, "skip", "0"))
-    limit = parse_digits(first_query_value(request, "limit", str(DEFAULT_LIMIT)))
+    args = flask_args(request)
+    skip = parse_digits(args.get("skip", "0"))
+    limit = parse_digits(args.get("limit", str(DEFAULT_LIMIT)))
     if skip is None or limit is None:
         raise ApiError(400, "Invalid skip or limit")
     db: Database = request.app.state.database
