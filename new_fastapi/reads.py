@@ -58,6 +58,8 @@ def json_answer(value: Any) -> Response:
 
 def _item(row: Any) -> dict[str, Any]:
     item_id, is_available, name, price, tags = row
+    # str(): the encoder's fallback for a Decimal, done here once per row instead of by callback.
+    price = str(price) if price is not None else None
     return {"id": item_id, "is_available": is_available, "name": name, "price": price, "tags": tags}
 
 
