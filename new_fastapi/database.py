@@ -45,24 +45,17 @@ class Database:
     def __init__(self, make_session: sessionmaker[Session], pool: WorkerPool) -> None:
         self.make_session = make_session
         self.pool = pool
-        engine: Engine = make_session.kw["bind"]
-        # PostgreSQL runs a read's statements without BEGIN and ROLLBACK, two round trips of
-        # four; under READ COMMITTED each statement sees its own snapshot either way. SQLite
-        # begins no transaction for reads, and switching its level would cost a PRAGMA.
-        postgres = engine.dialect.name == "postgresql"
-        self._readers = (
-            engine.execution_options(isolation_level="AUTOCOMMIT") if postgres else engine
-        )
+        self._engine: Engine = make_session.kw["bind"]
 
     async def read(
         self, work: Callable[Concatenate[Connection, P], T], /, *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """`work(connection, *args, **kwargs)` in one pool job, on a connection of the session's
         engine (no Session: a read of Core rows needs none), returned to the pool in the job."""
-        readers = self._readers
+        engine = self._engine
 
         def unit_of_work() -> T:
-            with readers.connect() as connection:
+            with engine.connect() as connection:
                 return work(connection, *args, **kwargs)
 
         return await run_in_pool(self.pool, unit_of_work)
