@@ -23,8 +23,6 @@ from new_fastapi.schemas import (
     CommentResponse,
     ItemCreate,
     ItemResponse,
-    ItemWithQuery,
-    NoteChanges,
     NoteCreate,
     NoteResponse,
     NoteUpdate,
@@ -38,7 +36,7 @@ from new_fastapi.schemas import (
     UserPage,
     UserResponse,
 )
-from new_fastapi.validation import INT32_MAX, is_storable_text, parse_digits
+from new_fastapi.validation import INT32_MAX, is_storable_text
 from shared_models import Comment, Item, Note, Post, User
 from shared_models.base import utcnow
 from shared_models.notes_sync import next_change_seq
@@ -102,13 +100,6 @@ def create_user(session: Session, payload: UserCreate) -> UserResponse:
     return UserResponse.model_validate(user)
 
 
-def get_user(session: Session, user_id: int) -> UserResponse:
-    user = _get(session, User, user_id)
-    if user is None:
-        raise ApiError(404, "User not found")
-    return UserResponse.model_validate(user)
-
-
 def list_users(session: Session, page: PageRequest) -> UserPage:
     users, meta = paginate(session, select(User).order_by(User.id), page)
     return UserPage(users=[UserResponse.model_validate(user) for user in users], **meta)
@@ -168,24 +159,6 @@ def _own_live_note(session: Session, user: User, note_id: int) -> Note:
     if note is None or note.owner_id != user.id or note.deleted_at is not None:
         raise ApiError(404, "Note not found")
     return note
-
-
-def list_note_changes(session: Session, token: str | None, since_text: str | None) -> NoteChanges:
-    user = authenticate(session, token)
-    since = parse_digits(since_text)
-    if since is None:
-        raise ApiError(400, "Invalid cursor")
-    changes: list[Note] = []
-    if since < INT32_MAX:  # change counters are INTEGER columns; nothing lies beyond
-        changes = list(
-            session.scalars(
-                select(Note)
-                .where(Note.owner_id == user.id, Note.change_seq > since)
-                .order_by(Note.change_seq)
-            )
-        )
-    cursor = changes[-1].change_seq if changes else since
-    return NoteChanges(changes=[note_response(note) for note in changes], cursor=str(cursor))
 
 
 def create_note(session: Session, token: str | None, body: Any) -> NoteResponse:
@@ -311,20 +284,6 @@ def create_item(session: Session, payload: ItemCreate) -> ItemResponse:
     session.add(item)
     session.commit()
     return item_response(item)
-
-
-def get_item(session: Session, item_id: int, q: str | None) -> ItemWithQuery:
-    item = _get(session, Item, item_id)
-    if item is None:
-        raise ApiError(404, "Item not found")
-    return ItemWithQuery(q=q, **item_response(item).model_dump())
-
-
-def list_items(session: Session, skip: int, limit: int) -> list[ItemResponse]:
-    if skip >= INT32_MAX:  # ids are INTEGER, so no table holds more rows than that
-        return []
-    query = select(Item).order_by(Item.id).offset(skip).limit(min(limit, MAX_ITEMS_PER_PAGE))
-    return [item_response(item) for item in session.scalars(query)]
 
 
 # --- site -----------------------------------------------------------------------------------

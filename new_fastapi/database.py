@@ -9,6 +9,9 @@ as the engine has connections no thread waits for a connection either (README: s
 
 The pool (`cutover.wsgi.WorkerPool`) keeps few threads hot, sheds work once its queue is
 full and expires work that waited too long; both answer 503 with `Retry-After`.
+
+`db.read(work, ...)` is the same hop for a read of Core rows (`new_fastapi.reads`): `work`
+gets a bare connection of the engine, no Session, returned to the engine's pool in the job.
 """
 
 import asyncio
@@ -18,6 +21,7 @@ from collections.abc import Callable
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import anyio
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from cutover.compat import ApiError
@@ -41,6 +45,20 @@ class Database:
     def __init__(self, make_session: sessionmaker[Session], pool: WorkerPool) -> None:
         self.make_session = make_session
         self.pool = pool
+        self._engine: Engine = make_session.kw["bind"]
+
+    async def read(
+        self, work: Callable[Concatenate[Connection, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """`work(connection, *args, **kwargs)` in one pool job, on a connection of the session's
+        engine (no Session: a read of Core rows needs none), returned to the pool in the job."""
+        engine = self._engine
+
+        def unit_of_work() -> T:
+            with engine.connect() as connection:
+                return work(connection, *args, **kwargs)
+
+        return await run_in_pool(self.pool, unit_of_work)
 
     async def run(
         self, work: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs

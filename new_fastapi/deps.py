@@ -11,6 +11,7 @@ import httpx
 from fastapi import Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import BaseModel, ValidationError
 
 from cutover.compat import ApiError, FlaskSessionReader, flask_json_body
@@ -53,6 +54,19 @@ async def required_bearer(request: Request, credentials: BearerCredentials) -> s
     if "authorization" not in request.headers:
         raise ApiError(401, "Authentication required", headers={"WWW-Authenticate": "Bearer"})
     return credentials.credentials if credentials else None
+
+
+def request_bearer(request: Request) -> str | None:
+    """`required_bearer` for an endpoint without dependencies: the same token, the same 401."""
+    authorization = request.headers.get("authorization")
+    if authorization is None:
+        raise ApiError(401, "Authentication required", headers={"WWW-Authenticate": "Bearer"})
+    scheme, credentials = get_authorization_scheme_param(authorization)
+    return credentials if scheme.lower() == "bearer" and credentials else None
+
+
+BEARER_SECURITY: dict[str, Any] = {"security": [{bearer_scheme.scheme_name: []}]}
+"""`openapi_extra` documenting `request_bearer`'s scheme, as `BearerToken` documents itself."""
 
 
 async def optional_bearer(credentials: BearerCredentials) -> str | None:

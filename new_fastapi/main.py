@@ -14,6 +14,7 @@ from cutover.compat import (
 )
 from cutover.wsgi import WorkerPool
 from new_fastapi.database import Database
+from new_fastapi.direct import include_router
 from new_fastapi.drill import install_drill
 from new_fastapi.errors import install_database_errors
 from new_fastapi.messages import legacy_validation_message
@@ -72,7 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_database_errors(app)
     app.add_middleware(AutomaticHeadOptions, routes=app.router.routes)
     for module in (main, users, tokens, notes, posts, comments, items, internal, admin, health):
-        app.include_router(module.router)
+        include_router(app, module.router)
     if settings.drill_enabled:
         install_drill(app)
     return app

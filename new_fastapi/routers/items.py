@@ -4,9 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from cutover.compat import ApiError, first_query_value, flask_form
-from new_fastapi import crud
+from cutover.compat import ApiError, first_query_value, flask_args, flask_form
+from new_fastapi import crud, reads
+from new_fastapi.database import Database
 from new_fastapi.deps import DatabaseDep, FlaskJSON, documented_body, validate_body
+from new_fastapi.direct import DirectRoute
 from new_fastapi.messages import NO_DATA
 from new_fastapi.schemas import ItemCreate, ItemResponse, ItemWithQuery
 from new_fastapi.validation import parse_digits
@@ -45,15 +47,33 @@ async def create_item(
     return item
 
 
-@router.get("/{item_id:int}", response_model=ItemWithQuery)
-async def get_item(item_id: int, request: Request, db: DatabaseDep) -> ItemWithQuery:
-    return await db.run(crud.get_item, item_id, first_query_value(request, "q"))
+async def get_item(item_id: int, request: Request) -> Response:
+    db: Database = request.app.state.database
+    return await db.read(reads.get_item, item_id, first_query_value(request, "q"))
 
 
-@router.get("", response_model=list[ItemResponse])
-async def list_items(request: Request, db: DatabaseDep) -> list[ItemResponse]:
-    skip = parse_digits(first_query_value(request, "skip", "0"))
-    limit = parse_digits(first_query_value(request, "limit", str(DEFAULT_LIMIT)))
+async def list_items(request: Request) -> Response:
+    args = flask_args(request)
+    skip = parse_digits(args.get("skip", "0"))
+    limit = parse_digits(args.get("limit", str(DEFAULT_LIMIT)))
     if skip is None or limit is None:
         raise ApiError(400, "Invalid skip or limit")
-    return await db.run(crud.list_items, skip, limit)
+    db: Database = request.app.state.database
+    return await db.read(reads.list_items, skip, limit)
+
+
+# The reads answer the legacy bytes themselves (new_fastapi.reads); the models document them.
+router.add_api_route(
+    "/{item_id:int}",
+    get_item,
+    methods=["GET"],
+    response_model=ItemWithQuery,
+    route_class_override=DirectRoute,
+)
+router.add_api_route(
+    "",
+    list_items,
+    methods=["GET"],
+    response_model=list[ItemResponse],
+    route_class_override=DirectRoute,
+)

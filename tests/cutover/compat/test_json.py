@@ -13,7 +13,7 @@ from flask import Flask, jsonify
 from markupsafe import Markup
 from pydantic import BaseModel
 
-from cutover.compat import FlaskDateTime, LegacyJSONResponse
+from cutover.compat import FlaskDateTime, LegacyJSONResponse, flask_json_bytes
 from tests.cutover.compat.client import call
 
 pytestmark = pytest.mark.anyio
@@ -46,6 +46,7 @@ def test_legacy_json_is_flask_jsonify_byte_for_byte(flask_app: Flask, payload: A
     response = LegacyJSONResponse(payload)
     assert response.body == expected.get_data()
     assert response.headers["content-type"] == expected.headers["Content-Type"]
+    assert flask_json_bytes(payload) == expected.get_data()
 
 
 def test_ascii_escaping_is_a_class_switch_like_flask_default() -> None:

@@ -3,6 +3,7 @@
 Opt-in pieces, configured by the application, knowing nothing of its domain:
 
 - `LegacyJSONResponse` (json): Flask's `jsonify` bytes (sorted keys, compact, trailing newline).
+- `flask_json_bytes` (json): those bytes for a value, without a response.
 - `flask_json_default` (json): the `json.dumps` fallback for RFC 822 dates, Decimal, UUID, ....
 - `FlaskDateTime` (json): a pydantic datetime that serialises to JSON as Flask does.
 - `ApiError` (errors): raise it from a port for a legacy-shaped JSON error.
@@ -37,7 +38,12 @@ from cutover.compat.errors import (
     werkzeug_error_response,
     werkzeug_redirect,
 )
-from cutover.compat.json import FlaskDateTime, LegacyJSONResponse, flask_json_default
+from cutover.compat.json import (
+    FlaskDateTime,
+    LegacyJSONResponse,
+    flask_json_bytes,
+    flask_json_default,
+)
 from cutover.compat.methods import allowed_methods
 from cutover.compat.request import (
     first_query_value,
@@ -74,6 +80,7 @@ __all__ = [
     "flask_form",
     "flask_get_json",
     "flask_json_body",
+    "flask_json_bytes",
     "flask_json_default",
     "flask_response",
     "install_legacy_errors",

@@ -13,7 +13,7 @@ from pydantic import PlainSerializer
 from starlette.responses import JSONResponse
 from werkzeug.http import http_date
 
-__all__ = ["FlaskDateTime", "LegacyJSONResponse", "flask_json_default"]
+__all__ = ["FlaskDateTime", "LegacyJSONResponse", "flask_json_bytes", "flask_json_default"]
 
 
 def flask_json_default(value: Any) -> Any:
@@ -29,6 +29,17 @@ def flask_json_default(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
+_FLASK_ENCODER = json.JSONEncoder(
+    default=flask_json_default, ensure_ascii=False, sort_keys=True, separators=(",", ":")
+)
+
+
+def flask_json_bytes(value: Any) -> bytes:
+    """`jsonify(value)`'s body outside debug mode: `LegacyJSONResponse`'s bytes, from one
+    encoder built once rather than one per call."""
+    return f"{_FLASK_ENCODER.encode(value)}\n".encode()
+
+
 class LegacyJSONResponse(JSONResponse):
     """JSON rendered byte for byte as Flask's `jsonify` renders it outside debug mode."""
 
@@ -37,6 +48,8 @@ class LegacyJSONResponse(JSONResponse):
     sort_keys = True
 
     def render(self, content: Any) -> bytes:
+        if self.ensure_ascii is False and self.sort_keys is True:
+            return flask_json_bytes(content)
         text = json.dumps(
             content,
             default=flask_json_default,
