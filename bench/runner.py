@@ -36,6 +36,7 @@ from bench.scenarios import (
     judge,
     make_database,
     probe,
+    seed_reads,
 )
 from tests.postgres import private_postgres_database
 from tests.servers import Launch, serve_gunicorn, serve_uvicorn
@@ -84,10 +85,13 @@ def wrk_command(
     cpu: str | None,
     connections: int = CONNECTIONS,
     script: str | None = None,
+    headers: tuple[str, ...] = (),
 ) -> list[str]:
-    """One wrk thread loading `url` for `seconds` (with bench/<script> when given)."""
+    """One wrk thread loading `url` for `seconds` (with bench/<script> and `headers`, each
+    "Name: value", when given)."""
     cmd = [*pinned(cpu), "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
     cmd += ["--timeout", WRK_TIMEOUT]
+    cmd += [arg for header in headers for arg in ("-H", header)]
     if script:
         cmd += ["-s", str(ROOT / "bench" / script)]
     return [*cmd, url]
@@ -255,7 +259,7 @@ def serve(sc: Scenario, env: dict[str, str], opts: Options, log_file: Path) -> I
         except RuntimeError as exc:  # exited or never accepted
             raise ScenarioError(f"{exc}:\n{tail(log_file)}") from exc
         for path in paths:
-            check_answers(deployment.url(path), path, log_file)
+            check_answers(deployment.url(path), path, log_file, sc.headers)
         yield deployment
         if not all(alive(pid) for pid in deployment.pids):
             raise ScenarioError(f"server died during the run:\n{tail(log_file)}")
@@ -296,13 +300,13 @@ def _start(
     return Deployment(front.port, [front.pid, legacy.pid, new.pid], dict.fromkeys(paths, front.url))
 
 
-def check_answers(url: str, path: str, log_file: Path) -> None:
-    """The server accepts; make sure it answers `url` with 200 before loading it (the request
-    waits while gunicorn's worker is still loading the app)."""
+def check_answers(url: str, path: str, log_file: Path, headers: tuple[str, ...] = ()) -> None:
+    """The server accepts; make sure it answers `url` with 200 (sent `headers`, as wrk will)
+    before loading it (the request waits while gunicorn's worker is still loading the app)."""
     port = int(url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[1])
     try:
         conn = http.client.HTTPConnection(HOST, port, timeout=STARTUP_TIMEOUT)
-        conn.request("GET", path)
+        conn.request("GET", path, headers=dict(h.split(": ", 1) for h in headers))
         resp = conn.getresponse()
         body = resp.read()
         conn.close()
@@ -338,7 +342,11 @@ def measure(sc: Scenario, env: dict[str, str], opts: Options) -> dict[str, float
     """One measured run of one scenario on fresh servers."""
     with tempfile.NamedTemporaryFile(prefix="bench-server-", suffix=".log", delete=False) as f:
         log_file = Path(f.name)
-    load: dict[str, Any] = {"connections": sc.connections or CONNECTIONS, "script": sc.script}
+    load: dict[str, Any] = {
+        "connections": sc.connections or CONNECTIONS,
+        "script": sc.script,
+        "headers": sc.headers,
+    }
     try:
         with serve(sc, env, opts, log_file) as deployment:
             urls = [deployment.url(path) for path in deployment.urls]
@@ -390,6 +398,7 @@ def _databases(
                 url = stack.enter_context(private_postgres_database(POSTGRES_URL, "cutover_bench"))
                 env["DATABASE_URL"] = url
             make_database(env)
+            seed_reads(env["DATABASE_URL"])
         except Exception as exc:  # any failure to make it: its scenarios fail, saying why
             errors[kind] = f"{kind} database setup failed: {str(exc).splitlines()[0]}"
             log(f"-- {errors[kind]}")

@@ -92,15 +92,21 @@ class Scenario:
     env: tuple[tuple[str, str], ...] = ()  # the server's extra environment
     setting: str | None = None  # a GatewaySettings field the scenario needs (not yet: n/a)
     quick: bool = False  # part of `make bench-quick`
+    headers: tuple[str, ...] = ()  # request headers ("Name: value"), e.g. a bearer token
 
 
 CUTOVER = ("cutover",)
 REFERENCE_MODULES = ("cutover", "legacy_flask", "new_fastapi", "gateway")
-REFERENCE_PATHS = ("/api/hello", "/items/1", "/api/users/1")
 # Issue 13: a ported DB read serves >= 1.5x what the same read does through the legacy side,
-# with a p99 no worse, on SQLite (the reference group) and on PostgreSQL.
-DB_READ_PATHS = ("/items/1", "/api/users/1")
+# with a p99 no worse, on SQLite (the reference group) and on PostgreSQL. Point 2's four ported
+# reads: two single rows, the 50-row item list and the authenticated notes sync, which need the
+# items and the token `seed_reads` adds to the seeded database.
+DB_READ_PATHS = ("/items/1", "/api/users/1", "/items?skip=0&limit=50", "/api/notes?since=0")
 DB_READ_TARGET = 1.5
+BENCH_ITEMS = 50
+BENCH_TOKEN = "bench-reads-token"  # alice's, valid for a day from the seeding
+READ_HEADERS = {"/api/notes?since=0": (f"Authorization: Bearer {BENCH_TOKEN}",)}
+REFERENCE_PATHS = ("/api/hello", *DB_READ_PATHS)
 
 SCENARIOS: list[Scenario] = [
     Scenario("flask gunicorn sync", Server.GUNICORN, "bench.apps:flask_app", "/ping"),
@@ -207,6 +213,7 @@ for _path in REFERENCE_PATHS:
             factory=True,
             requires=REFERENCE_MODULES,
             database=Database.SQLITE,
+            headers=READ_HEADERS.get(_path, ()),
         ),
         Scenario(
             f"legacy GET {_path}",
@@ -218,6 +225,7 @@ for _path in REFERENCE_PATHS:
             factory=True,
             requires=REFERENCE_MODULES,
             database=Database.SQLITE,
+            headers=READ_HEADERS.get(_path, ()),
         ),
         Scenario(
             f"native GET {_path}",
@@ -231,6 +239,7 @@ for _path in REFERENCE_PATHS:
             factory=True,
             requires=REFERENCE_MODULES,
             database=Database.SQLITE,
+            headers=READ_HEADERS.get(_path, ()),
         ),
     ]
 
@@ -247,6 +256,7 @@ for _path in DB_READ_PATHS:
             factory=True,
             requires=REFERENCE_MODULES,
             database=Database.POSTGRES,
+            headers=READ_HEADERS.get(_path, ()),
         ),
         Scenario(
             f"native GET {_path} (PostgreSQL)",
@@ -260,15 +270,15 @@ for _path in DB_READ_PATHS:
             factory=True,
             requires=REFERENCE_MODULES,
             database=Database.POSTGRES,
+            headers=READ_HEADERS.get(_path, ()),
             quick=_path == DB_READ_PATHS[0],
         ),
     ]
 
-# CPU-heavy legacy: a Flask view holding the interpreter for ~2 ms. In process (today) its
-# threads share the gateway's one interpreter; out of process (CUTOVER_LEGACY_PROCESSES=N, being
-# built on another branch) it runs in N legacy worker processes loading CUTOVER_LEGACY_APP. The
-# out-of-process row is "not available" until GatewaySettings has `legacy_processes`; then it
-# runs with no change here.
+# CPU-heavy legacy: a Flask view holding the interpreter for ~2 ms. In process its threads
+# share the gateway's one interpreter; out of process (CUTOVER_LEGACY_PROCESSES=N) it runs in N
+# legacy worker processes loading CUTOVER_LEGACY_APP. The out-of-process row is "not available"
+# on a cutover whose GatewaySettings has no `legacy_processes`.
 CPU_HEAVY = "cpu-heavy legacy"
 LEGACY_PROCESSES = "2"
 SCENARIOS += [
@@ -671,6 +681,37 @@ def make_database(env: dict[str, str]) -> None:
         proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
         if proc.returncode != 0:
             raise ScenarioError(f"{' '.join(cmd)} failed:\n{proc.stderr.strip()}")
+
+
+def seed_reads(database_url: str) -> None:
+    """Items up to BENCH_ITEMS (the 50-row list) and a live BENCH_TOKEN for alice (the notes
+    sync read) in the seeded database at `database_url`; the bench's databases only."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from sqlalchemy import func
+    from sqlalchemy import select as sql_select
+
+    from shared_models import ApiToken, Item, User, create_engine_for, make_sessionmaker
+    from shared_models.base import utcnow
+    from shared_models.tokens import hash_token
+
+    engine = create_engine_for(database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            count = session.scalar(sql_select(func.count()).select_from(Item)) or 0
+            session.add_all(
+                Item(name=f"Item {n}", price=Decimal(n) + Decimal("0.25"), tags=["bench"])
+                for n in range(count, BENCH_ITEMS)
+            )
+            alice = session.scalar(sql_select(User).where(User.username == "alice"))
+            expires = utcnow() + timedelta(days=1)
+            session.add(
+                ApiToken(token_hash=hash_token(BENCH_TOKEN), user=alice, expires_at=expires)
+            )
+            session.commit()
+    finally:
+        engine.dispose()
 
 
 def target_text(sc: Scenario) -> str:

@@ -5,9 +5,13 @@ from __future__ import annotations
 import pytest
 
 from bench.nginx import split_config
-from bench.runner import merge_wrk, parse_wrk
+from bench.runner import merge_wrk, parse_wrk, wrk_command
 from bench.scenarios import (
+    BENCH_TOKEN,
+    DB_READ_PATHS,
+    P99,
     SCENARIOS,
+    Database,
     Result,
     Rss,
     Scenario,
@@ -120,3 +124,23 @@ def test_soak_verdict_judges_errors_and_drift() -> None:
     ]
     result = verdict(leaking)
     assert not result["errors_met"] and not result["p99_met"] and not result["rss_met"]
+
+
+def test_every_ported_read_is_judged_against_legacy_on_both_databases() -> None:
+    by_name = {sc.name: sc for sc in SCENARIOS}
+    for path in DB_READ_PATHS:
+        for suffix, database in (("", Database.SQLITE), (" (PostgreSQL)", Database.POSTGRES)):
+            native = by_name[f"native GET {path}{suffix}"]
+            assert native.baseline == f"legacy GET {path}{suffix}"
+            assert native.database is database
+            assert (native.target, native.p99) == (1.5, P99.NOT_WORSE)
+            assert native.headers == by_name[native.baseline].headers
+    notes = by_name["native GET /api/notes?since=0 (PostgreSQL)"]
+    assert notes.headers == (f"Authorization: Bearer {BENCH_TOKEN}",)
+
+
+def test_wrk_sends_the_scenario_headers() -> None:
+    cmd = wrk_command("http://127.0.0.1:1/x", 2, None, headers=("Authorization: Bearer t",))
+    assert cmd[cmd.index("-H") + 1] == "Authorization: Bearer t"
+    assert cmd[-1] == "http://127.0.0.1:1/x"
+    assert "-H" not in wrk_command("http://127.0.0.1:1/x", 2, None)
