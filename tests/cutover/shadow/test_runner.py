@@ -16,6 +16,8 @@ from flask import request as flask_request
 
 from cutover import Gateway
 from cutover.control.modes import Mode, ModeState, Override, RouteMode
+from cutover.shadow.answer import Answer
+from cutover.shadow.runner import ShadowJob, ShadowRunner
 
 pytestmark = pytest.mark.anyio
 
@@ -324,3 +326,30 @@ async def test_past_its_budget_the_shadow_serves_requests_unshadowed() -> None:
     assert [answer.status_code for answer in (first, *later)] == [200] * 4
     assert counts.timeout == 1
     assert counts.dropped == 3
+
+
+async def test_a_job_queued_as_the_last_worker_ends_is_still_run() -> None:
+    # CI once hung in join(): a job submitted after the only worker had found the queue empty,
+    # but before the task's done callback forgot it, waited for a worker that never came.
+    async def candidate(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    runner = ShadowRunner(concurrency=1, noise_rate=0)
+    scope = {"type": "http", "method": "GET", "path": "/", "headers": []}
+    job = ShadowJob("GET /", scope, b"", Answer(200, [], b"{}"), candidate, candidate)
+    loop = asyncio.get_running_loop()
+    before = asyncio.all_tasks()
+    runner.submit(job)
+    [worker] = asyncio.all_tasks() - before
+
+    def submit_once_the_worker_is_done() -> None:
+        if worker.done():
+            runner.submit(job)
+        else:
+            loop.call_soon(submit_once_the_worker_is_done)
+
+    loop.call_soon(submit_once_the_worker_is_done)
+    await worker
+    await asyncio.wait_for(runner.join(), 5)
+    assert runner.counts["GET /"].compared == 2

@@ -112,6 +112,9 @@ class ShadowRunner:
         self.noise: dict[str, dict[str, int]] = {}  # route -> path -> times seen differing
         self._queue: asyncio.Queue[ShadowJob] = asyncio.Queue(queue_size)
         self._workers: set[asyncio.Task[None]] = set()
+        # Workers still draining; a task's done callback runs a loop turn after its last look
+        # at the queue, so `_workers` alone would miss a job queued in that turn.
+        self._draining = 0
         self._random = random.Random()
 
     def _count(self, route: str) -> ShadowCounts:
@@ -150,7 +153,8 @@ class ShadowRunner:
         except asyncio.QueueFull:
             self._count(job.route).dropped += 1
             return False
-        if len(self._workers) < self.concurrency:
+        if self._draining < self.concurrency:
+            self._draining += 1
             worker = asyncio.get_running_loop().create_task(self._drain())
             self._workers.add(worker)
             worker.add_done_callback(self._workers.discard)
@@ -166,16 +170,20 @@ class ShadowRunner:
         for worker in workers:
             worker.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
+        self._draining = 0
 
     async def _drain(self) -> None:
-        while not self._queue.empty():
-            job = self._queue.get_nowait()
-            try:
-                await self._run(job)
-            except Exception:
-                logger.exception("cutover: shadow job for %s failed", job.route)
-            finally:
-                self._queue.task_done()
+        try:
+            while not self._queue.empty():
+                job = self._queue.get_nowait()
+                try:
+                    await self._run(job)
+                except Exception:
+                    logger.exception("cutover: shadow job for %s failed", job.route)
+                finally:
+                    self._queue.task_done()
+        finally:
+            self._draining -= 1
 
     def _over_budget(self) -> bool:
         now = perf_counter()
