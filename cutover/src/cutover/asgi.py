@@ -74,13 +74,12 @@ def allow_header(methods: Iterable[str]) -> str:
 class AnsweringSend:
     """The client's `send` that notes the status and adds the request id (and the side served)."""
 
-    __slots__ = ("_extra", "_send", "status")
+    __slots__ = ("_send", "_served_by", "rid", "status")
 
     def __init__(self, send: Send, rid: bytes, served_by: bytes | None) -> None:
         self._send = send
-        self._extra = [(b"x-request-id", rid)]
-        if served_by is not None:
-            self._extra.append((b"x-cutover-served-by", served_by))
+        self.rid = rid
+        self._served_by = served_by
         self.status = 500  # an app that raised before answering is counted as a 500
 
     def send(self, message: Message) -> Awaitable[None]:
@@ -92,5 +91,13 @@ class AnsweringSend:
                 if len(name) == 12 and name.lower() == b"x-request-id":
                     headers = [h for h in headers if h[0].lower() != b"x-request-id"]
                     break
-            message = {**message, "headers": [*headers, *self._extra]}
+            if self._served_by is None:
+                headers = [*headers, (b"x-request-id", self.rid)]
+            else:
+                headers = [
+                    *headers,
+                    (b"x-request-id", self.rid),
+                    (b"x-cutover-served-by", self._served_by),
+                ]
+            message = {**message, "headers": headers}
         return self._send(message)

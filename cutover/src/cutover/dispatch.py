@@ -11,6 +11,7 @@ that rewrites either gets the full scan."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 from starlette.routing import Host, Match, Router
@@ -76,14 +77,15 @@ class _Shortcut:
         self._router = router
         self._scan = router.app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Coroutine[Any, Any, None]:
+        # A plain function handing back the chosen app's awaitable: no coroutine of its own.
         hint = scope.pop(HINT, None)
         if hint is not None and hint[0] == scope.get("method") and hint[1] == route_path(scope):
             if "router" not in scope:
                 scope["router"] = self._router  # url_for and friends see the whole app
-            await hint[2].app(scope, receive, send)
-            return
-        await self._scan(scope, receive, send)
+            view: Router = hint[2]
+            return view.app(scope, receive, send)
+        return self._scan(scope, receive, send)
 
 
 def _probe_scope(method: str, path: str) -> dict[str, Any]:

@@ -251,7 +251,7 @@ class Gateway:
         started = perf_counter()
         if self._freeze_pending:
             self._freeze_startup_heap()
-        path = route_path(scope)
+        path = route_path(scope) if scope.get("root_path") else scope["path"]
         if path.startswith(self._own_prefix):
             own = self._own.get(path) or self._own.get(path.rsplit("/", 1)[0] + "/")
             if own is not None:
@@ -268,7 +268,7 @@ class Gateway:
                 action = _LEGACY
                 side = "legacy"
             shadowed = choice.shadows and self.shadow.wants(decision.route or "", method)
-        scope, rid = tag_request(scope)
+        rid = tag_request(scope)
         if left := self._sample_due.get(decision.route, 0):  # 0: this one is sampled
             self._sample_due[decision.route] = left - 1
         else:

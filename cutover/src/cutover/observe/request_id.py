@@ -16,7 +16,7 @@ _VALID = re.compile(rb"[A-Za-z0-9._~:/+=-]{1,%d}" % MAX_LENGTH).fullmatch
 
 # Ids must be unique, not secret (a client may send its own): random bits from the OS, drawn a
 # block at a time so a request pays no syscall; dropped in a forked child so workers never share.
-_BLOCK = 64
+_BLOCK = 1024
 _pool: list[bytes] = []
 
 
@@ -34,7 +34,7 @@ def new_request_id() -> bytes:
         return _pool.pop()  # atomic: a worker thread drawing too gets an id of its own
     except IndexError:
         block = os.urandom(16 * _BLOCK).hex().encode("ascii")
-        _pool.extend(block[start : start + 32] for start in range(32, len(block), 32))
+        _pool.extend([block[start : start + 32] for start in range(32, len(block), 32)])
         return block[:32]
 
 
@@ -48,10 +48,10 @@ def request_id(headers: list[tuple[bytes, bytes]]) -> bytes:
     return new_request_id()
 
 
-def tag_request(scope: Scope) -> tuple[Scope, bytes]:
+def tag_request(scope: Scope) -> bytes:
     """`request_id` and `with_request_id` in one pass over the headers, for the request path:
     the request's own scope is tagged in place (ASGI gives each request its own scope, headers
-    and copy of the lifespan state), so nothing is copied."""
+    and copy of the lifespan state), so nothing is copied; the id is returned."""
     headers: list[tuple[bytes, bytes]] = scope["headers"]
     for name, value in headers:
         if name == HEADER:
@@ -69,7 +69,7 @@ def tag_request(scope: Scope) -> tuple[Scope, bytes]:
     if state is None:
         scope["state"] = state = {}
     state["request_id"] = rid.decode("ascii")
-    return scope, rid
+    return rid
 
 
 def with_request_id(scope: Scope, rid: bytes) -> Scope:
