@@ -268,7 +268,7 @@ class Gateway:
                 action = _LEGACY
                 side = "legacy"
             shadowed = choice.shadows and self.shadow.wants(decision.route or "", method)
-        rid = tag_request(scope)
+        rid, declares_body = tag_request(scope)
         if left := self._sample_due.get(decision.route, 0):  # 0: this one is sampled
             self._sample_due[decision.route] = left - 1
         else:
@@ -297,7 +297,7 @@ class Gateway:
             if action is _NEW:
                 if decision.native is not None:
                     scope[HINT] = decision.native
-                if self.max_body_size is None or _bodiless(scope["headers"]):
+                if not declares_body or self.max_body_size is None:
                     await self._new_app(scope, receive, answer.send)
                 else:
                     await serve_within(
@@ -383,14 +383,6 @@ class Gateway:
 _NEW, _LEGACY, _NEW_HEAD = Action.NEW, Action.LEGACY, Action.NEW_HEAD
 _INFO = logging.INFO
 _access_logged = logging.getLogger(LOGGER_NAME).isEnabledFor
-
-
-def _bodiless(headers: list[tuple[bytes, bytes]]) -> bool:
-    """Whether the request declares no body (neither a length nor chunks), so no limit applies."""
-    for name, _ in headers:
-        if name == b"content-length" or name == b"transfer-encoding":
-            return False
-    return True
 
 
 _SERVED_BY = {"new": b"new", "legacy": b"legacy", "gateway": b"gateway"}

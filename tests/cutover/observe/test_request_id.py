@@ -132,10 +132,35 @@ def test_ids_are_unique_across_blocks() -> None:
 def test_tagging_tags_the_requests_own_scope_without_copying() -> None:
     scope = http_scope([(b"host", b"x")])
     state = scope["state"]
-    rid = tag_request(scope)
+    rid, declares_body = tag_request(scope)
     assert scope["state"] is state
     assert scope["headers"] == [(b"host", b"x"), (b"x-request-id", rid)]
     assert state["request_id"] == rid.decode()
+    assert not declares_body
+
+
+@pytest.mark.parametrize(
+    ("headers", "declares_body"),
+    [
+        ([(b"content-length", b"0")], True),
+        ([(b"x-request-id", b"abc"), (b"transfer-encoding", b"chunked")], True),
+        ([(b"x-request-id", b"bad value"), (b"content-length", b"3")], True),
+        ([(b"x-request-id", b"abc"), (b"accept", b"*/*")], False),
+    ],
+)
+def test_tagging_tells_whether_a_body_is_declared_whatever_the_id(
+    headers: list[tuple[bytes, bytes]], declares_body: bool
+) -> None:
+    scope = http_scope(list(headers))
+    rid, declared = tag_request(scope)
+    assert declared is declares_body
+    assert [value for name, value in scope["headers"] if name == b"x-request-id"] == [rid]
+
+
+def test_tagging_keeps_the_first_valid_incoming_id() -> None:
+    scope = http_scope([(b"x-request-id", b"first"), (b"x-request-id", b"second")])
+    rid, _ = tag_request(scope)
+    assert rid == b"first"
 
 
 def test_the_scope_carries_the_id_once_and_the_servers_scope_is_untouched() -> None:

@@ -48,28 +48,35 @@ def request_id(headers: list[tuple[bytes, bytes]]) -> bytes:
     return new_request_id()
 
 
-def tag_request(scope: Scope) -> bytes:
+def tag_request(scope: Scope) -> tuple[bytes, bool]:
     """`request_id` and `with_request_id` in one pass over the headers, for the request path:
     the request's own scope is tagged in place (ASGI gives each request its own scope, headers
-    and copy of the lifespan state), so nothing is copied; the id is returned."""
+    and copy of the lifespan state), so nothing is copied. Returns the id and, read in the same
+    pass so the gateway needs no second one, whether the request declares a body (a length or
+    a transfer coding)."""
     headers: list[tuple[bytes, bytes]] = scope["headers"]
+    incoming = None
+    declares_body = False
     for name, value in headers:
         if name == HEADER:
-            if _VALID(value):
-                rid = value
-            else:
-                rid = new_request_id()
-                headers[:] = [header for header in headers if header[0] != HEADER]
-                headers.append((HEADER, rid))
-            break
+            if incoming is None:
+                incoming = value
+        elif name == b"content-length" or name == b"transfer-encoding":
+            declares_body = True
+    if incoming is None:
+        rid = new_request_id()
+        headers.append((HEADER, rid))
+    elif _VALID(incoming):
+        rid = incoming
     else:
         rid = new_request_id()
+        headers[:] = [header for header in headers if header[0] != HEADER]
         headers.append((HEADER, rid))
     state = scope.get("state")
     if state is None:
         scope["state"] = state = {}
     state["request_id"] = rid.decode("ascii")
-    return rid
+    return rid, declares_body
 
 
 def with_request_id(scope: Scope, rid: bytes) -> Scope:
